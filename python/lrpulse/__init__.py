@@ -1,0 +1,73 @@
+"""lrpulse: learning-rate schedules that match torch, Keras, optax and HF, evaluated in Rust.
+
+>>> import lrpulse
+>>> s = lrpulse.warmup(lrpulse.cosine(lr=0.1, decay_steps=900, min_lr=1e-4), warmup_steps=100)
+>>> float(s(100))
+0.1
+
+``import lrpulse`` never imports torch, Keras, jax or matplotlib; the adapters load them on use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+from .errors import ConversionError, DTypeError, InputError, LrpulseError, ParameterError
+from .schedules import (
+    Schedule,
+    constant,
+    cosine,
+    cosine_restarts,
+    cyclic,
+    exponential,
+    inverse_sqrt,
+    inverse_time,
+    linear,
+    multi_step,
+    one_cycle,
+    piecewise_constant,
+    piecewise_interpolate,
+    polynomial,
+    product,
+    schedule_from_dict,
+    schedule_from_json,
+    sequence,
+    step_decay,
+    tanh,
+    warmup,
+    wsd,
+)
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "__version__",
+    "Schedule",
+    "constant",
+    "cosine",
+    "cosine_restarts",
+    "cyclic",
+    "exponential",
+    "inverse_sqrt",
+    "inverse_time",
+    "linear",
+    "multi_step",
+    "one_cycle",
+    "piecewise_constant",
+    "piecewise_interpolate",
+    "polynomial",
+    "product",
+    "schedule_from_dict",
+    "schedule_from_json",
+    "sequence",
+    "step_decay",
+    "tanh",
+    "warmup",
+    "wsd",
+    "LrpulseError",
+    "ParameterError",
+    "InputError",
+    "DTypeError",
+    "ConversionError",
+]

@@ -1,0 +1,172 @@
+//! `lrpulse.Schedule`: a frozen value object around a core [`Schedule`].
+
+use super::arrays::{borrow_numbers, maybe_detach, with_view};
+use super::errors::{raise, IntoPyResult};
+use crate::schedule::{eval_into, trajectory_into, Schedule};
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
+use pyo3::prelude::*;
+use pyo3::types::{PyFloat, PyInt, PyTuple};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+/// A learning-rate schedule: a pure function of the step count.
+///
+/// Build one with the factory functions (``lrpulse.cosine(...)``, ``lrpulse.step_decay(...)``...) or
+/// from a spec with ``lrpulse.schedule_from_dict``. Call it on a step or on a numpy array of steps.
+///
+/// Example::
+///
+///     >>> import lrpulse, numpy as np
+///     >>> s = lrpulse.step_decay(lr=0.1, step_size=30, gamma=0.5)
+///     >>> s(65)
+///     0.025
+///     >>> s(np.array([0, 30, 60])).tolist()
+///     [0.1, 0.05, 0.025]
+#[pyclass(frozen, eq, name = "Schedule", module = "lrpulse")]
+#[derive(PartialEq)]
+pub struct PySchedule {
+    pub inner: Schedule,
+}
+
+/// Build a schedule from its JSON spec (what ``Schedule.to_json()`` returns).
+#[pyfunction]
+pub fn schedule_from_json(py: Python<'_>, text: &str) -> PyResult<PySchedule> {
+    Ok(PySchedule { inner: Schedule::from_json(text).py_err(py)? })
+}
+
+fn bad_step(py: Python<'_>, t: f64) -> PyErr {
+    raise(py, "InputError", format!("step must be finite and >= 0, got step={t}"))
+}
+
+#[pymethods]
+impl PySchedule {
+    /// The LR at ``steps``: a float for a scalar step, a new float64 array for an array of steps
+    /// (int32/int64/uint32/uint64/float32/float64, read in place, strided views included), or the
+    /// given ``out`` array filled in place. A list is converted with ``numpy.asarray`` (a copy).
+    #[pyo3(signature = (steps, /, out=None))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        steps: &Bound<'py, PyAny>,
+        out: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if out.is_none() {
+            if let Some(t) = scalar(steps)? {
+                if !(t.is_finite() && t >= 0.0) {
+                    return Err(bad_step(py, t));
+                }
+                return Ok(PyFloat::new(py, self.inner.value(t)).into_any());
+            }
+        }
+        let converted;
+        let numbers = match borrow_numbers(steps, "steps")? {
+            Some(n) => n,
+            None => {
+                converted = py.import("numpy")?.call_method1("asarray", (steps,))?;
+                match borrow_numbers(&converted, "steps")? {
+                    Some(n) => n,
+                    None => return Err(raise(py, "DTypeError", "steps must be a number or an array of numbers".into())),
+                }
+            }
+        };
+        let views = numbers.views();
+        let n = views.len();
+        let schedule = &self.inner;
+        match out {
+            None => {
+                let values = maybe_detach(py, n, || {
+                    let mut values = vec![0.0; n];
+                    with_view!(views, v => eval_into(schedule, v, &mut values)).map(|_| values)
+                })
+                .py_err(py)?;
+                Ok(values.into_pyarray(py).into_any())
+            }
+            Some(out_obj) => {
+                let out_arr = out_obj
+                    .cast::<PyArray1<f64>>()
+                    .map_err(|_| raise(py, "DTypeError", "out must be a 1-D float64 array".into()))?;
+                let mut guard = out_arr.try_readwrite().map_err(|e| {
+                    raise(py, "InputError", format!("out must be writeable and must not overlap steps: {e}"))
+                })?;
+                let slice = guard
+                    .as_slice_mut()
+                    .map_err(|_| raise(py, "InputError", "out must be C-contiguous".into()))?;
+                maybe_detach(py, n, || with_view!(views, v => eval_into(schedule, v, slice))).py_err(py)?;
+                drop(guard);
+                Ok(out_obj.clone())
+            }
+        }
+    }
+
+    /// The LR at every step ``start, start + 1, ..., start + n - 1`` as a new float64 array.
+    ///
+    /// Example::
+    ///
+    ///     >>> lrpulse.constant(lr=0.1).trajectory(3).tolist()
+    ///     [0.1, 0.1, 0.1]
+    #[pyo3(signature = (n, start = 0))]
+    fn trajectory<'py>(&self, py: Python<'py>, n: usize, start: u64) -> Bound<'py, PyArray1<f64>> {
+        let schedule = &self.inner;
+        let values = maybe_detach(py, n, || {
+            let mut values = vec![0.0; n];
+            trajectory_into(schedule, start, &mut values);
+            values
+        });
+        values.into_pyarray(py)
+    }
+
+    /// The family name, e.g. ``"cosine"``.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    /// The spec as a JSON string; ``lrpulse.schedule_from_json`` reads it back.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The spec as plain data (dicts, lists, numbers, strings) for config files;
+    /// ``lrpulse.schedule_from_dict`` reads it back.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?.call_method1("loads", (self.inner.to_json(),))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("lrpulse.{}", self.inner.repr())
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.inner.to_json().hash(&mut h);
+        h.finish()
+    }
+
+    /// Pickle by spec, so a pickle stays readable across lrpulse versions that keep the spec.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let rebuild = py.import("lrpulse._core")?.getattr("schedule_from_json")?;
+        PyTuple::new(py, [rebuild, PyTuple::new(py, [self.inner.to_json()])?.into_any()])
+    }
+}
+
+/// A Python number (int, float, numpy scalar, 0-d array) as a step, or `None` for anything else.
+fn scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    if let Ok(f) = obj.cast_exact::<PyFloat>() {
+        return Ok(Some(f.value()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return match obj.extract::<i64>() {
+            Ok(i) => Ok(Some(i as f64)),
+            Err(_) => Err(raise(obj.py(), "InputError", format!("step {obj} does not fit in int64"))),
+        };
+    }
+    if let Ok(untyped) = obj.cast::<numpy::PyUntypedArray>() {
+        use numpy::PyUntypedArrayMethods;
+        if untyped.ndim() != 0 {
+            return Ok(None);
+        }
+    } else if obj.hasattr("__len__")? {
+        return Ok(None);
+    }
+    Ok(obj.extract::<f64>().ok())
+}

@@ -1,0 +1,112 @@
+//! Cyclical learning rates (Smith 2017) and the one-cycle policy (Smith & Topin 2018).
+
+use super::piecewise::{interpolate_knots, Interpolation};
+use super::{pow, Family};
+use crate::error::{check, Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CyclicMode {
+    /// Constant amplitude.
+    Triangular,
+    /// Amplitude halved every cycle.
+    Triangular2,
+    /// Amplitude scaled by `gamma^t`.
+    ExpRange,
+}
+
+/// Triangular cycles between `base_lr` and `max_lr`: up over `step_size_up` steps, down over
+/// `step_size_down` (torch `CyclicLR`, same formula and operation order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cyclic {
+    pub base_lr: f64,
+    pub max_lr: f64,
+    pub step_size_up: f64,
+    pub step_size_down: f64,
+    pub mode: CyclicMode,
+    pub gamma: f64,
+}
+
+impl Family for Cyclic {
+    fn value(&self, t: f64) -> f64 {
+        let total = self.step_size_up + self.step_size_down;
+        let ratio = self.step_size_up / total;
+        let cycle = (1.0 + t / total).floor();
+        let x = 1.0 + t / total - cycle;
+        let scale = if x <= ratio { x / ratio } else { (x - 1.0) / (ratio - 1.0) };
+        let height = (self.max_lr - self.base_lr) * scale;
+        let amplitude = match self.mode {
+            CyclicMode::Triangular => 1.0,
+            CyclicMode::Triangular2 => 1.0 / pow(2.0, cycle - 1.0),
+            CyclicMode::ExpRange => pow(self.gamma, t),
+        };
+        self.base_lr + height * amplitude
+    }
+    fn validate(&self) -> Result<()> {
+        check::lr("base_lr", self.base_lr)?;
+        check::lr("max_lr", self.max_lr)?;
+        check::positive("step_size_up", self.step_size_up)?;
+        check::positive("step_size_down", self.step_size_down)?;
+        check::positive("gamma", self.gamma)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anneal {
+    Cos,
+    Linear,
+}
+
+/// One cycle: from `max_lr / div_factor` up to `max_lr` at step `pct_start * total_steps`, then down to
+/// `max_lr / (div_factor * final_div_factor)` at `total_steps`, held after. `three_phase` returns to the
+/// initial LR at `2 * pct_start * total_steps` before the final anneal. Native convention: the peak is
+/// *at* `pct_start * total_steps` (optax); torch's `OneCycleLR` puts it one step earlier, and
+/// `from_torch` converts it to an exact `piecewise_interpolate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneCycle {
+    pub max_lr: f64,
+    pub total_steps: f64,
+    pub pct_start: f64,
+    pub anneal: Anneal,
+    pub div_factor: f64,
+    pub final_div_factor: f64,
+    pub three_phase: bool,
+}
+
+impl OneCycle {
+    fn shape(&self) -> Interpolation {
+        match self.anneal {
+            Anneal::Cos => Interpolation::Cos,
+            Anneal::Linear => Interpolation::Linear,
+        }
+    }
+}
+
+impl Family for OneCycle {
+    fn value(&self, t: f64) -> f64 {
+        let initial = self.max_lr / self.div_factor;
+        let min = initial / self.final_div_factor;
+        let peak = self.pct_start * self.total_steps;
+        if self.three_phase {
+            let knots = [0.0, peak, 2.0 * peak, self.total_steps];
+            interpolate_knots(&knots, &[initial, self.max_lr, initial, min], self.shape(), t)
+        } else {
+            let knots = [0.0, peak, self.total_steps];
+            interpolate_knots(&knots, &[initial, self.max_lr, min], self.shape(), t)
+        }
+    }
+    fn validate(&self) -> Result<()> {
+        check::lr("max_lr", self.max_lr)?;
+        check::positive("total_steps", self.total_steps)?;
+        check::in_open_unit("pct_start", self.pct_start)?;
+        if self.three_phase && self.pct_start >= 0.5 {
+            return Err(Error::param("pct_start", "must be < 0.5 with three_phase=True", self.pct_start));
+        }
+        check::positive("div_factor", self.div_factor)?;
+        check::positive("final_div_factor", self.final_div_factor)
+    }
+}

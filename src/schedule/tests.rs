@@ -1,0 +1,113 @@
+use super::*;
+use ndarray::ArrayView1;
+
+fn parse(json: &str) -> Schedule {
+    match Schedule::from_json(json) {
+        Ok(s) => s,
+        Err(e) => panic!("{json}: {e}"),
+    }
+}
+
+#[test]
+fn step_decay_halves_every_n() {
+    let s = parse(r#"{"kind":"step_decay","lr":0.1,"step_size":30,"gamma":0.5}"#);
+    assert_eq!(s.value(0.0), 0.1);
+    assert_eq!(s.value(29.0), 0.1);
+    assert_eq!(s.value(30.0), 0.05);
+    assert_eq!(s.value(65.0), 0.025);
+}
+
+#[test]
+fn inverse_time_is_lr0_over_one_plus_kt() {
+    let s = parse(r#"{"kind":"inverse_time","lr":0.1,"decay_rate":0.5,"decay_steps":1,"staircase":false}"#);
+    for t in [0.0, 1.0, 7.0, 1000.0] {
+        assert_eq!(s.value(t), 0.1 / (1.0 + 0.5 * t));
+    }
+}
+
+#[test]
+fn rejects_bad_parameters_naming_them() {
+    let e = Schedule::from_json(r#"{"kind":"step_decay","lr":0.1,"step_size":0,"gamma":0.5}"#).unwrap_err();
+    assert_eq!(e.to_string(), "step_size must be > 0, got step_size=0");
+    let e = Schedule::from_json(r#"{"kind":"multi_step","lr":0.1,"milestones":[5,5],"gamma":0.5}"#).unwrap_err();
+    assert!(e.to_string().contains("milestones must be strictly increasing"), "{e}");
+    let e = Schedule::from_json(r#"{"kind":"constant","lr":-1}"#).unwrap_err();
+    assert_eq!(e.to_string(), "lr must be >= 0, got lr=-1");
+    let e = Schedule::from_json(r#"{"kind":"constant"}"#).unwrap_err();
+    assert!(e.to_string().contains("missing field `lr`"), "{e}");
+    let e = Schedule::from_json(r#"{"kind":"nope","lr":1}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown variant `nope`"), "{e}");
+}
+
+#[test]
+fn warmup_must_warm_up() {
+    let e = Schedule::from_json(
+        r#"{"kind":"warmup","schedule":{"kind":"constant","lr":0.01},"warmup_steps":10,"start_lr":0.1,"shape":"linear"}"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("start_lr must be <= the wrapped schedule's first LR (0.01)"), "{e}");
+}
+
+#[test]
+fn sequence_pieces_see_local_steps() {
+    let s = parse(
+        r#"{"kind":"sequence","boundaries":[10],"schedules":[
+            {"kind":"constant","lr":1.0},
+            {"kind":"step_decay","lr":0.5,"step_size":5,"gamma":0.1}]}"#,
+    );
+    assert_eq!(s.value(9.0), 1.0);
+    assert_eq!(s.value(10.0), 0.5);
+    assert_eq!(s.value(15.0), 0.5 * 0.1);
+}
+
+#[test]
+fn json_round_trip_and_repr() {
+    let s = parse(
+        r#"{"kind":"warmup","schedule":{"kind":"cosine","lr":0.1,"min_lr":0.0,"decay_steps":100,"exponent":1,"periodic":false,"begin":0},"warmup_steps":10,"start_lr":0.0,"shape":"linear"}"#,
+    );
+    assert_eq!(Schedule::from_json(&s.to_json()).unwrap(), s);
+    assert_eq!(
+        s.repr(),
+        "warmup(schedule=cosine(lr=0.1, min_lr=0.0, decay_steps=100.0, exponent=1.0, periodic=False, begin=0.0), warmup_steps=10.0, start_lr=0.0, shape=\"linear\")"
+    );
+}
+
+#[test]
+fn array_eval_checks_steps_and_matches_scalar() {
+    let s = parse(r#"{"kind":"cosine","lr":0.1,"min_lr":0.001,"decay_steps":1000,"exponent":1,"periodic":false,"begin":0}"#);
+    let steps: Vec<i64> = (0..100_000).map(|i| (i * 7) % 1500).collect();
+    let mut out = vec![0.0; steps.len()];
+    eval_into(&s, ArrayView1::from(&steps[..]), &mut out).unwrap();
+    for (t, v) in steps.iter().zip(&out) {
+        assert_eq!(*v, s.value(*t as f64));
+    }
+    let mut bad: Vec<f64> = (0..70_000).map(|i| i as f64).collect();
+    bad[40_000] = f64::NAN;
+    bad[60_000] = -1.0;
+    let mut out = vec![0.0; bad.len()];
+    let e = eval_into(&s, ArrayView1::from(&bad[..]), &mut out).unwrap_err();
+    assert_eq!(e.to_string(), "steps[40000] must be finite and >= 0, got steps[40000]=NaN");
+}
+
+#[test]
+fn strided_input_is_read_in_place() {
+    let s = parse(r#"{"kind":"exponential","lr":1.0,"decay_rate":0.5,"decay_steps":10,"staircase":true,"begin":0,"end_lr":null}"#);
+    let data: Vec<f32> = (0..200).map(|i| i as f32).collect();
+    let view = ArrayView1::from(&data[..]);
+    let every_third = view.slice(ndarray::s![..;3]);
+    let mut out = vec![0.0; every_third.len()];
+    eval_into(&s, every_third, &mut out).unwrap();
+    for (i, v) in out.iter().enumerate() {
+        assert_eq!(*v, s.value((3 * i) as f64));
+    }
+}
+
+#[test]
+fn trajectory_equals_pointwise() {
+    let s = parse(r#"{"kind":"one_cycle","max_lr":0.1,"total_steps":100000,"pct_start":0.3,"anneal":"cos","div_factor":25,"final_div_factor":10000,"three_phase":false}"#);
+    let mut out = vec![0.0; 100_000];
+    trajectory_into(&s, 5, &mut out);
+    for (i, v) in out.iter().enumerate() {
+        assert_eq!(*v, s.value((i + 5) as f64));
+    }
+}

@@ -1,0 +1,56 @@
+"""Tolerances for comparing lrpulse against reference libraries, in one place.
+
+float64 references (torch closed forms, HF): ``|ours - ref| <= 1e-12 * |ref| + 2**-50 * peak``. The
+absolute floor (4 ulps of the schedule's peak LR) only matters where the value is within ~1e-4 of
+zero: there ``1 + cos(x)`` and ``1 - p`` cancel, so the reference itself carries an absolute error of
+about one ulp of its peak and no relative bound is meaningful.
+
+float32 references (Keras, optax under jax): within float32 rounding of their result,
+``|ours - ref| <= 8 * eps32 * (|ref| + peak)`` (a handful of float32 operations, each rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+F64_RTOL = 1e-12
+F32_EPS = float(np.finfo(np.float32).eps)
+
+
+def max_rel_error(ours, ref) -> float:
+    ours = np.asarray(ours, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    denom = np.maximum(np.abs(ref), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(ours - ref) / denom)) if ref.size else 0.0
+
+
+def assert_f64_close(ours, ref, *, peak: float | None = None, what: str = "") -> float:
+    """Assert float64 parity; return the max relative error for reporting."""
+    ours = np.asarray(ours, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    assert ours.shape == ref.shape, (what, ours.shape, ref.shape)
+    peak = float(np.max(np.abs(ref))) if peak is None else peak
+    err = np.abs(ours - ref)
+    bad = err > F64_RTOL * np.abs(ref) + 2.0**-50 * peak
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise AssertionError(
+            f"{what}: {int(bad.sum())} of {ref.size} values differ; first at index {i}: ours={ours[i]!r} ref={ref[i]!r}"
+        )
+    return max_rel_error(ours, ref)
+
+
+def assert_f32_close(ours, ref, *, peak: float | None = None, ulps: float = 8.0, what: str = "") -> float:
+    """Assert parity with a float32 reference; return the max relative error for reporting."""
+    ours = np.asarray(ours, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    assert ours.shape == ref.shape, (what, ours.shape, ref.shape)
+    peak = float(np.max(np.abs(ref))) if peak is None else peak
+    err = np.abs(ours - ref)
+    bad = err > ulps * F32_EPS * (np.abs(ref) + peak)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise AssertionError(
+            f"{what}: {int(bad.sum())} of {ref.size} values differ; first at index {i}: ours={ours[i]!r} ref={ref[i]!r}"
+        )
+    return max_rel_error(ours, ref)
