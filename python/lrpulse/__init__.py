@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from . import _core
@@ -41,6 +42,29 @@ from .schedules import (
 
 __version__: str = _core.__version__
 
+# Names served from submodules on first use, so `import lrpulse` stays light and never pulls in a
+# framework: the converters only touch the objects they are given.
+_LAZY = {
+    "from_torch": "._from_torch",
+    "from_keras": "._from_keras",
+    "lint": ".lint",
+    "Finding": ".lint",
+    "diagnose": ".diagnosis",
+    "Diagnosis": ".diagnosis",
+    "Segment": ".diagnosis",
+    "CurveMonitor": ".diagnosis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrpulse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "__version__",
     "Schedule",
@@ -70,4 +94,12 @@ __all__ = [
     "InputError",
     "DTypeError",
     "ConversionError",
+    "from_torch",
+    "from_keras",
+    "lint",
+    "Finding",
+    "diagnose",
+    "Diagnosis",
+    "Segment",
+    "CurveMonitor",
 ]
