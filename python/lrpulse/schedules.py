@@ -212,7 +212,7 @@ def cyclic(base_lr: float, max_lr: float, step_size_up: float = 2000, step_size_
     ``"triangular"``, ``"triangular2"`` (amplitude halves each cycle) or ``"exp_range"`` (amplitude
     times ``gamma ** t``).
 
-    >>> cyclic(base_lr=0.001, max_lr=0.01, step_size_up=10)(10)
+    >>> round(cyclic(base_lr=0.001, max_lr=0.01, step_size_up=10)(10), 12)
     0.01
     """
     down = step_size_up if step_size_down is None else step_size_down

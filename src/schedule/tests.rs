@@ -111,3 +111,10 @@ fn trajectory_equals_pointwise() {
         assert_eq!(*v, s.value((i + 5) as f64));
     }
 }
+
+#[test]
+fn json_keeps_every_bit_of_a_float() {
+    // serde_json's default float parser can be off by one ulp; the spec must round-trip exactly.
+    let s = parse(r#"{"kind":"constant","lr":0.41349065285026315}"#);
+    assert_eq!(s.value(0.0), 0.41349065285026315);
+}
