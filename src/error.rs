@@ -12,6 +12,8 @@ pub enum Error {
     InvalidSpec(String),
     /// An element of an input array that cannot be used, e.g. a NaN step.
     InvalidInput { what: String, index: usize, value: f64, requirement: String },
+    /// A schedule whose parameters overflow float64 at some step (e.g. a growth factor to a huge power).
+    NonFiniteValue { step: f64, value: f64 },
     /// Two inputs whose lengths must agree but do not.
     LengthMismatch { what: String, expected: usize, got: usize },
 }
@@ -38,6 +40,10 @@ impl fmt::Display for Error {
             Error::InvalidInput { what, index, value, requirement } => {
                 write!(f, "{what}[{index}] {requirement}, got {what}[{index}]={value}")
             }
+            Error::NonFiniteValue { step, value } => write!(
+                f,
+                "the schedule's LR at step {step} is {value}: its parameters overflow float64 there"
+            ),
             Error::LengthMismatch { what, expected, got } => {
                 write!(f, "{what} must have length {expected}, got length {got}")
             }

@@ -25,6 +25,7 @@ pub fn to_py(py: Python<'_>, e: Error) -> PyErr {
     let class = match &e {
         Error::InvalidParameter { .. } | Error::InvalidSpec(_) => "ParameterError",
         Error::InvalidInput { .. } | Error::LengthMismatch { .. } => "InputError",
+        Error::NonFiniteValue { .. } => "ParameterError",
     };
     raise(py, class, e.to_string())
 }

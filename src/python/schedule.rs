@@ -2,7 +2,7 @@
 
 use super::arrays::{borrow_numbers, maybe_detach, with_view};
 use super::errors::{raise, IntoPyResult};
-use crate::schedule::{eval_into, trajectory_into, Schedule};
+use crate::schedule::{eval_into, finite_value, trajectory_into, Schedule};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyTuple};
@@ -55,7 +55,7 @@ impl PySchedule {
                 if !(t.is_finite() && t >= 0.0) {
                     return Err(bad_step(py, t));
                 }
-                return Ok(PyFloat::new(py, self.inner.value(t)).into_any());
+                return Ok(PyFloat::new(py, finite_value(&self.inner, t).py_err(py)?).into_any());
             }
         }
         let converted;
@@ -105,14 +105,14 @@ impl PySchedule {
     ///     >>> lrpulse.constant(lr=0.1).trajectory(3).tolist()
     ///     [0.1, 0.1, 0.1]
     #[pyo3(signature = (n, start = 0))]
-    fn trajectory<'py>(&self, py: Python<'py>, n: usize, start: u64) -> Bound<'py, PyArray1<f64>> {
+    fn trajectory<'py>(&self, py: Python<'py>, n: usize, start: u64) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let schedule = &self.inner;
         let values = maybe_detach(py, n, || {
             let mut values = vec![0.0; n];
-            trajectory_into(schedule, start, &mut values);
-            values
-        });
-        values.into_pyarray(py)
+            trajectory_into(schedule, start, &mut values).map(|_| values)
+        })
+        .py_err(py)?;
+        Ok(values.into_pyarray(py))
     }
 
     /// The family name, e.g. ``"cosine"``.

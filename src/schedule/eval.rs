@@ -79,7 +79,7 @@ fn fill<T: StepValue>(schedule: &Schedule, steps: ArrayView1<T>, out: &mut [f64]
                 requirement: "must be finite and >= 0".into(),
             });
         }
-        *o = schedule.value(t);
+        *o = finite_value(schedule, t)?;
         Ok(())
     };
     match steps.as_slice() {
@@ -97,19 +97,31 @@ fn fill<T: StepValue>(schedule: &Schedule, steps: ArrayView1<T>, out: &mut [f64]
     Ok(())
 }
 
+/// `schedule.value(t)`, or an error if the parameters overflow float64 at `t`.
+#[inline]
+pub fn finite_value(schedule: &Schedule, t: f64) -> Result<f64> {
+    let v = schedule.value(t);
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Error::NonFiniteValue { step: t, value: v })
+    }
+}
+
 /// `out[i] = schedule(start + i)`: the whole trajectory of a run.
-pub fn trajectory_into(schedule: &Schedule, start: u64, out: &mut [f64]) {
-    let fill_from = |lo: usize, chunk: &mut [f64]| {
+pub fn trajectory_into(schedule: &Schedule, start: u64, out: &mut [f64]) -> Result<()> {
+    let fill_from = |lo: usize, chunk: &mut [f64]| -> Result<()> {
         let base = start + lo as u64;
         for (i, o) in chunk.iter_mut().enumerate() {
-            *o = schedule.value((base + i as u64) as f64);
+            *o = finite_value(schedule, (base + i as u64) as f64)?;
         }
+        Ok(())
     };
     if out.len() < PARALLEL_MIN || !parallel::available() {
-        fill_from(0, out);
-        return;
+        return fill_from(0, out);
     }
-    parallel::install(|| {
-        out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| fill_from(c * CHUNK, chunk));
+    let results: Vec<Result<()>> = parallel::install(|| {
+        out.par_chunks_mut(CHUNK).enumerate().map(|(c, chunk)| fill_from(c * CHUNK, chunk)).collect()
     });
+    results.into_iter().collect()
 }

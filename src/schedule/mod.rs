@@ -22,7 +22,7 @@ pub use basic::{Constant, Exponential, InverseTime, Linear, MultiStep, Polynomia
 pub use compose::{Product, Sequence, Warmup, WarmupShape};
 pub use cosine::{Cosine, CosineRestarts, Tanh};
 pub use cyclic::{Anneal, Cyclic, CyclicMode, OneCycle};
-pub use eval::{eval_into, trajectory_into, StepValue};
+pub use eval::{eval_into, finite_value, trajectory_into, StepValue};
 pub use piecewise::{Interpolation, PiecewiseConstant, PiecewiseInterpolate, Side};
 pub use transformer::{DecayShape, InverseSqrt, Wsd};
 
@@ -151,3 +151,6 @@ pub(crate) fn pow(base: f64, k: f64) -> f64 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

@@ -106,7 +106,7 @@ fn strided_input_is_read_in_place() {
 fn trajectory_equals_pointwise() {
     let s = parse(r#"{"kind":"one_cycle","max_lr":0.1,"total_steps":100000,"pct_start":0.3,"anneal":"cos","div_factor":25,"final_div_factor":10000,"three_phase":false}"#);
     let mut out = vec![0.0; 100_000];
-    trajectory_into(&s, 5, &mut out);
+    trajectory_into(&s, 5, &mut out).unwrap();
     for (i, v) in out.iter().enumerate() {
         assert_eq!(*v, s.value((i + 5) as f64));
     }
