@@ -1,14 +1,16 @@
 """Type stubs for the Rust extension module ``lrpulse._core``."""
 
-from typing import Any, overload
+from typing import Any, final, overload
 
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["Schedule", "__version__", "num_threads", "schedule_from_json"]
 __version__: str
 
 _Steps = npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint32] | npt.NDArray[np.uint64] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
+@final
 class Schedule:
     """A learning-rate schedule: a pure function of the step count."""
 
@@ -23,7 +25,7 @@ class Schedule:
     def kind(self) -> str: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, tuple[str]]: ...
 
