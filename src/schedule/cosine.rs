@@ -8,7 +8,8 @@ use std::f64::consts::PI;
 /// Half-cosine from `lr` down to `min_lr` over `decay_steps` steps starting at `begin`:
 /// `min_lr + (lr - min_lr) * ((1 + cos(pi * s / decay_steps)) / 2)^exponent`, `s = t - begin`.
 /// Past the end it holds `min_lr`, or with `periodic` keeps following the cosine back up (what torch's
-/// `CosineAnnealingLR` does past `T_max`).
+/// `CosineAnnealingLR` does past `T_max`). A negative `begin` means the decay is already under way at
+/// step 0 (HF's `cosine_warmup_with_min_lr` evaluates its cosine one step ahead).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cosine {
@@ -44,7 +45,7 @@ impl Family for Cosine {
         check::lr("min_lr", self.min_lr)?;
         check::positive("decay_steps", self.decay_steps)?;
         check::positive("exponent", self.exponent)?;
-        check::non_negative("begin", self.begin)
+        check::finite("begin", self.begin)
     }
 }
 

@@ -118,3 +118,12 @@ fn json_keeps_every_bit_of_a_float() {
     let s = parse(r#"{"kind":"constant","lr":0.41349065285026315}"#);
     assert_eq!(s.value(0.0), 0.41349065285026315);
 }
+
+#[test]
+fn cosine_with_negative_begin_is_already_under_way() {
+    let ahead = parse(r#"{"kind":"cosine","lr":1.0,"min_lr":0.1,"decay_steps":10,"exponent":1,"periodic":false,"begin":-1}"#);
+    let plain = parse(r#"{"kind":"cosine","lr":1.0,"min_lr":0.1,"decay_steps":10,"exponent":1,"periodic":false,"begin":0}"#);
+    for t in [0.0, 0.5, 3.0, 8.0, 9.0, 10.0, 50.0] {
+        assert_eq!(ahead.value(t), plain.value(t + 1.0), "t={t}");
+    }
+}
