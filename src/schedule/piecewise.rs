@@ -81,7 +81,9 @@ pub(crate) fn interpolate_knots(steps: &[f64], values: &[f64], shape: Interpolat
 }
 
 /// Linear or cosine interpolation through knots `(steps[i], values[i])` (optax
-/// `piecewise_interpolate_schedule`; torch's `OneCycleLR` phases).
+/// `piecewise_interpolate_schedule`; torch's `OneCycleLR` phases). Knots may lie before step 0: torch's
+/// `OneCycleLR` with `pct_start * total_steps < 1` ends its warmup phase at a negative step, so at step 0
+/// it is already part-way down its anneal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PiecewiseInterpolate {
@@ -98,7 +100,13 @@ impl Family for PiecewiseInterpolate {
         if self.steps.is_empty() {
             return Err(Error::param("steps", "must have at least one knot", "[]"));
         }
-        check::increasing("steps", &self.steps)?;
+        for (i, &k) in self.steps.iter().enumerate() {
+            check::finite(&format!("steps[{i}]"), k)?;
+        }
+        if self.steps.windows(2).any(|w| w[1] <= w[0]) {
+            let shown = format!("{:?}", self.steps);
+            return Err(Error::param("steps", "must be strictly increasing (sorted, no duplicates)", shown));
+        }
         if self.values.len() != self.steps.len() {
             return Err(Error::LengthMismatch {
                 what: "values".into(),

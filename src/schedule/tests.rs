@@ -127,3 +127,17 @@ fn cosine_with_negative_begin_is_already_under_way() {
         assert_eq!(ahead.value(t), plain.value(t + 1.0), "t={t}");
     }
 }
+
+#[test]
+fn piecewise_interpolate_accepts_knots_before_step_zero() {
+    // torch OneCycleLR(total_steps=100, pct_start=0.0): the anneal runs from step -1 to step 99.
+    let s = parse(r#"{"kind":"piecewise_interpolate","steps":[-1,99],"values":[1.0,0.5],"shape":"linear"}"#);
+    assert_eq!(s.value(0.0), (0.5 - 1.0) * 0.01 + 1.0);
+    assert_eq!(s.value(99.0), 0.5);
+    assert_eq!(s.value(1000.0), 0.5);
+    let unsorted = r#"{"kind":"piecewise_interpolate","steps":[-1,-2],"values":[1.0,0.5],"shape":"cos"}"#;
+    let e = Schedule::from_json(unsorted).unwrap_err();
+    assert!(e.to_string().starts_with("steps must be strictly increasing"), "{e}");
+    let nan = r#"{"kind":"piecewise_interpolate","steps":[-1e400,0],"values":[1.0,0.5],"shape":"cos"}"#;
+    assert!(Schedule::from_json(nan).is_err());
+}
