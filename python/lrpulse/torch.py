@@ -195,8 +195,11 @@ class LRScheduler(_TorchLRScheduler):
         else:
             t = self.last_epoch
             last = []
+            shared, value = None, 0.0
             for group, sched, scale in zip(self.optimizer.param_groups, self._lr_schedules, self._scales):
-                lr = sched(t) * scale  # type: ignore[misc]
+                if sched is not shared:  # one schedule for all groups is evaluated once
+                    shared, value = sched, sched(t)  # type: ignore[misc]
+                lr = value * scale
                 current = group["lr"]
                 if isinstance(current, _Tensor):
                     current.fill_(lr)
