@@ -255,7 +255,7 @@ def test_a_registered_command_is_dispatched(monkeypatch, capsys):
 
 
 def test_importing_the_cli_pulls_in_no_plotting_or_framework():
-    code = ("import sys, json, lrpulse.cli, lrpulse.lint, lrpulse._demo;"
+    code = ("import sys, json, lrpulse.cli, lrpulse._lint, lrpulse._demo;"
             "print(json.dumps([m for m in ('matplotlib', 'torch', 'keras', 'jax') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

@@ -13,7 +13,8 @@ import pytest
 
 import lrpulse
 from lrpulse.errors import DTypeError, ParameterError
-from lrpulse.lint import _CHUNK, Finding, lint
+from lrpulse import Finding, lint
+from lrpulse._lint import _CHUNK
 from parity import assert_f64_close
 
 T = 10_000
@@ -285,8 +286,6 @@ def test_findings_are_sorted_by_step():
 
 
 def test_served_from_the_package():
-    # Importing lrpulse.lint as a module (as this file does) binds the package attribute to the module;
-    # calling it must still run the lint.
     plan = lrpulse.multi_step(lr=0.01, milestones=[500], gamma=0.01)
     assert lrpulse.lint(plan, 1_000) == lint(plan, 1_000) == lrpulse.lint(plan, total_steps=1_000)
     assert lrpulse.Finding is Finding

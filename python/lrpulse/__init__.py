@@ -47,8 +47,8 @@ __version__: str = _core.__version__
 _LAZY = {
     "from_torch": "._from_torch",
     "from_keras": "._from_keras",
-    "lint": ".lint",
-    "Finding": ".lint",
+    "lint": "._lint",
+    "Finding": "._lint",
     "diagnose": ".diagnosis",
     "Diagnosis": ".diagnosis",
     "Segment": ".diagnosis",

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import schedules as lr
 from .cli import count_findings, format_lr, new_figure, print_findings, save_figure
-from .lint import lint
+from ._lint import lint
 
 __all__ = ["DEMO_STEPS", "DemoContext", "DemoStep", "Panel", "run_demo"]
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 import operator
-import sys
-import types
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -398,16 +396,3 @@ def _ratio(big: float, small: float) -> str:
         return "to 0"
     r = big / small
     return f"{r:.3g}x" if r < 1e3 else f"{r:,.0f}x" if r < 1e7 else f"{r:.0e}x"
-
-
-class _CallableModule(types.ModuleType):
-    """``lrpulse.lint`` names both this module and the function. Importing the module
-    (``from lrpulse.lint import Finding``) binds the package attribute to the module, which would hide
-    the function that ``lrpulse/__init__.py`` serves under the same name; calling the module calls
-    the function, so ``lrpulse.lint(schedule, n)`` works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> list[Finding]:
-        return lint(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -239,7 +239,7 @@ def _configure_lint(p: argparse.ArgumentParser) -> None:
 
 
 def _run_lint(args: argparse.Namespace, out: TextIO) -> int:
-    from .lint import lint
+    from ._lint import lint
 
     schedule = load_schedule(args.spec)
     findings = lint(schedule, args.total_steps, finetune=args.finetune, jump_factor=args.jump_factor)
