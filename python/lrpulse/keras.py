@@ -238,7 +238,7 @@ class Schedule(keras.optimizers.schedules.LearningRateSchedule):
         if isinstance(step, numbers.Real):
             # A Python/numpy number: clip (or make it a float) here, as jax without x64 would wrap a
             # huge int into int32.
-            step = float(step) if self.total_steps is None else min(max(int(step), 0), self.total_steps)
+            step = float(step) if self.total_steps is None else min(max(math.floor(float(step)), 0), self.total_steps)
         step = ops.convert_to_tensor(step)
         if self._closed is not None:
             return ops.cast(self._closed(ops.cast(step, self.dtype)), self.dtype)

@@ -194,7 +194,7 @@ class LRScheduler(_TorchLRScheduler):
             self._apply_chained()
         else:
             t = self.last_epoch
-            last = []
+            last: list[float | _Tensor] = []
             shared, value = None, 0.0
             for group, sched, scale in zip(self.optimizer.param_groups, self._lr_schedules, self._scales):
                 if sched is not shared:  # one schedule for all groups is evaluated once
@@ -247,7 +247,7 @@ class LRScheduler(_TorchLRScheduler):
             if wd is not None and "weight_decay" not in group:
                 raise ParameterError(f"weight_decay: {type(optimizer).__name__} param_groups[{i}] has no 'weight_decay'")
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | _Tensor]:
         """The closed-form LRs for ``last_epoch`` (what ``step()`` writes in the default mode)."""
         t = self.last_epoch
         scales = [float(b) for b in self.base_lrs] if self.scale_by_initial_lr else [1.0] * len(self.base_lrs)
