@@ -86,7 +86,8 @@ impl CosineRestarts {
 impl Family for CosineRestarts {
     fn value(&self, t: f64) -> f64 {
         let (i, start, len) = self.cycle(t);
-        let local = t - start;
+        // `i * period` can round a hair above `t` at a cycle boundary; the step is then the cycle's first.
+        let local = (t - start).max(0.0);
         let amplitude = if self.decay == 1.0 {
             self.lr - self.min_lr
         } else {

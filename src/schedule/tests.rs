@@ -141,3 +141,14 @@ fn piecewise_interpolate_accepts_knots_before_step_zero() {
     let nan = r#"{"kind":"piecewise_interpolate","steps":[-1e400,0],"values":[1.0,0.5],"shape":"cos"}"#;
     assert!(Schedule::from_json(nan).is_err());
 }
+
+#[test]
+fn restarts_survive_rounding_at_cycle_boundaries() {
+    // 25779 / (51558 / 38) floors to 18, but 18 * period rounds a hair above 25779.
+    let period = 51558.0 / 38.0;
+    let s = parse(&format!(
+        r#"{{"kind":"cosine_restarts","lr":1.0,"min_lr":0.0,"period":{period:?},"period_mult":1,"decay":1,"cycle_warmup":0,"exponent":1}}"#
+    ));
+    let v = finite_value(&s, 25779.0).unwrap();
+    assert!((v - 1.0).abs() < 1e-9, "{v}");
+}
