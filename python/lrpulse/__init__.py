@@ -57,6 +57,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "compat":  # light: only the optax/HF-named constructors, no framework import
+        return importlib.import_module(".compat", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lrpulse' has no attribute {name!r}")
