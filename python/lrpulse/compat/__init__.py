@@ -20,3 +20,12 @@ Neither module imports optax, jax, transformers or torch.
 """
 
 __all__ = ["optax", "transformers"]
+
+
+def __getattr__(name: str) -> object:
+    # `lrpulse.compat.optax` without an explicit submodule import; both submodules are light.
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lrpulse.compat' has no attribute {name!r}")
