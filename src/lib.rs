@@ -3,6 +3,7 @@
 //! The core (everything but `python`) is plain Rust with no Python in it; `cargo test` exercises it
 //! alone. The `python` feature adds the PyO3 binding layer that maturin builds into `lrpulse._core`.
 
+pub mod curve;
 pub mod error;
 pub mod parallel;
 pub mod schedule;

@@ -1,0 +1,83 @@
+//! The streaming monitor: the training-loss series and the validation-loss series, updated with chunks
+//! of any size, merged with monitors of adjacent pieces, diagnosed at any time.
+
+use super::classify::classify;
+use super::diagnosis::Diagnosis;
+use super::ingest::Input;
+use super::series::Series;
+use crate::error::Result;
+use crate::schedule::StepValue;
+
+/// Buckets kept for the training loss (the classifier sees at most this many points).
+pub const TRAIN_CAP: usize = 1024;
+/// Buckets kept for the validation loss.
+pub const VAL_CAP: usize = 256;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Monitor {
+    pub train: Series,
+    pub val: Series,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Monitor {
+    pub fn new() -> Self {
+        Monitor { train: Series::new(TRAIN_CAP, 0), val: Series::new(VAL_CAP, 0) }
+    }
+
+    /// Bytes held: bounded by the bucket caps whatever the stream's length.
+    pub fn nbytes(&self) -> usize {
+        self.train.nbytes() + self.val.nbytes()
+    }
+
+    /// The most this monitor can ever hold (both series full, plus the transient doubling of a merge).
+    pub fn max_nbytes() -> usize {
+        let bucket = std::mem::size_of::<super::bucket::Bucket>();
+        2 * std::mem::size_of::<Series>() + 2 * (TRAIN_CAP + VAL_CAP) * bucket + 8 * std::mem::size_of::<super::series::Point>()
+    }
+
+    /// Add a chunk of training points (and optionally validation points). On error nothing changes.
+    pub fn update<X, S, V, W>(&mut self, train: Input<'_, X, S>, val: Option<Input<'_, V, W>>) -> Result<()>
+    where
+        X: StepValue,
+        S: StepValue,
+        V: StepValue,
+        W: StepValue,
+    {
+        let t = train.to_series(self.train.cap, self.train.level)?;
+        let v = match val {
+            Some(v) => Some(v.to_series(self.val.cap, self.val.level)?),
+            None => None,
+        };
+        // Check both before changing either, so a failed update leaves the monitor as it was.
+        let mut train_next = self.train.clone();
+        train_next.merge_after(t, train.steps_what)?;
+        if let Some(v) = v {
+            let mut val_next = self.val.clone();
+            val_next.merge_after(v, "val_steps")?;
+            self.val = val_next;
+        }
+        self.train = train_next;
+        Ok(())
+    }
+
+    /// Append `other`, a monitor of the piece of the log right after this one.
+    pub fn merge(&mut self, other: &Monitor) -> Result<()> {
+        let mut train = self.train.clone();
+        train.merge_after(other.train.clone(), "the other monitor's steps")?;
+        let mut val = self.val.clone();
+        val.merge_after(other.val.clone(), "the other monitor's val_steps")?;
+        self.train = train;
+        self.val = val;
+        Ok(())
+    }
+
+    pub fn diagnose(&self) -> Diagnosis {
+        classify(&self.train, &self.val)
+    }
+}

@@ -1,0 +1,121 @@
+//! Per-segment findings: the run split at its change points (binary segmentation of the spike-free
+//! bucket means into straight pieces, a split kept only when it explains far more than the noise), each
+//! piece labelled by its slope against its standard error.
+
+use super::diagnosis::{sureness, Label, Segment};
+use super::features::Features;
+
+/// Prefix sums for weighted straight-line fits over any range in O(1).
+struct Prefix {
+    w: Vec<f64>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    xx: Vec<f64>,
+    xy: Vec<f64>,
+    yy: Vec<f64>,
+}
+
+impl Prefix {
+    fn new(xs: &[f64], ys: &[f64], ws: &[f64]) -> Self {
+        let mut p = Prefix { w: vec![0.0], x: vec![0.0], y: vec![0.0], xx: vec![0.0], xy: vec![0.0], yy: vec![0.0] };
+        for i in 0..xs.len() {
+            let (x, y, w) = (xs[i], ys[i], ws[i]);
+            p.w.push(p.w[i] + w);
+            p.x.push(p.x[i] + w * x);
+            p.y.push(p.y[i] + w * y);
+            p.xx.push(p.xx[i] + w * x * x);
+            p.xy.push(p.xy[i] + w * x * y);
+            p.yy.push(p.yy[i] + w * y * y);
+        }
+        p
+    }
+
+    /// Residual sum of squares and slope of the weighted line through points `[a, b)`.
+    fn fit(&self, a: usize, b: usize) -> (f64, f64, f64) {
+        let d = |v: &Vec<f64>| v[b] - v[a];
+        let (w, x, y) = (d(&self.w), d(&self.x), d(&self.y));
+        let sxx = d(&self.xx) - x * x / w;
+        let sxy = d(&self.xy) - x * y / w;
+        let syy = d(&self.yy) - y * y / w;
+        if sxx <= 0.0 {
+            return (syy.max(0.0), 0.0, f64::INFINITY);
+        }
+        let slope = sxy / sxx;
+        (((syy - slope * sxy).max(0.0)), slope, sxx)
+    }
+}
+
+fn split(p: &Prefix, a: usize, b: usize, min_len: usize, penalty: f64, depth: u32, cuts: &mut Vec<usize>) {
+    if depth == 0 || b - a < 2 * min_len {
+        return;
+    }
+    let whole = p.fit(a, b).0;
+    let mut best = (whole, 0);
+    for c in a + min_len..=b - min_len {
+        let rss = p.fit(a, c).0 + p.fit(c, b).0;
+        if rss < best.0 {
+            best = (rss, c);
+        }
+    }
+    if best.1 == 0 || whole - best.0 < penalty {
+        return;
+    }
+    split(p, a, best.1, min_len, penalty, depth - 1, cuts);
+    cuts.push(best.1);
+    split(p, best.1, b, min_len, penalty, depth - 1, cuts);
+}
+
+pub fn segments(f: &Features, label: Label, first_bad: Option<u64>) -> Vec<Segment> {
+    let pts: Vec<_> = f.pts.iter().enumerate().filter(|(_, p)| first_bad.is_none_or(|s| p.t_last < s)).collect();
+    let end_step = f.pts.last().map_or(0, |p| p.t_last).max(first_bad.unwrap_or(0));
+    let mut out = Vec::new();
+    if pts.len() >= 8 && f.level.len() == f.pts.len() {
+        let xs: Vec<f64> = pts.iter().map(|(_, p)| p.u).collect();
+        let ys: Vec<f64> = pts.iter().map(|(i, _)| f.level[*i]).collect();
+        let ws: Vec<f64> = pts.iter().map(|(_, p)| p.n).collect();
+        let prefix = Prefix::new(&xs, &ys, &ws);
+        let noise2 = f.sigma * f.sigma;
+        let penalty = noise2 * 12.0 * (pts.len() as f64).ln() * (2.0 * f.window as f64 + 1.0).sqrt();
+        let mut cuts = Vec::new();
+        split(&prefix, 0, pts.len(), (pts.len() / 10).max(3), penalty, 2, &mut cuts);
+        let mut bounds = vec![0];
+        bounds.extend(cuts);
+        bounds.push(pts.len());
+        for (k, w) in bounds.windows(2).enumerate() {
+            let (a, b) = (w[0], w[1]);
+            let (rss, slope, sxx) = prefix.fit(a, b);
+            let dof = (b - a).saturating_sub(2).max(1) as f64;
+            let wsum: f64 = ws[a..b].iter().sum();
+            // Noise floor of the slope: the larger of the residual scatter and the point noise.
+            let s2 = (rss / dof).max(noise2 * (b - a) as f64 / wsum);
+            let z = slope / (s2 / sxx).sqrt().max(1e-300) / (2.0 * f.window as f64 + 1.0).sqrt();
+            let drop = -slope * (xs[b - 1] - xs[a]);
+            let seg_label = if z < -3.0 {
+                Label::Healthy
+            } else if z > 3.0 {
+                if k == 0 {
+                    Label::RisingEarly
+                } else if -drop > 0.69 {
+                    Label::Diverged
+                } else {
+                    Label::Plateau
+                }
+            } else {
+                Label::Plateau
+            };
+            let start = if k == 0 { pts[a].1.t_first } else { pts[a].1.t_first };
+            let stop = if b == pts.len() { if first_bad.is_some() { pts[b - 1].1.t_last } else { end_step } } else { pts[b].1.t_first.saturating_sub(1) };
+            out.push(Segment { start_step: start, end_step: stop, label: seg_label, confidence: sureness((z.abs() - 3.0).abs() / 3.0) });
+        }
+    }
+    if out.is_empty() {
+        if let Some(p) = f.pts.first() {
+            out.push(Segment { start_step: p.t_first, end_step: first_bad.map_or(end_step, |s| s.saturating_sub(1)), label, confidence: 0.5 });
+        }
+    }
+    if let Some(s) = first_bad {
+        out.retain(|g| g.start_step < s);
+        out.push(Segment { start_step: s, end_step, label: Label::Diverged, confidence: 0.99 });
+    }
+    out
+}
