@@ -66,12 +66,15 @@ def _probe_steps(knots, seed: int) -> np.ndarray:
     return np.clip(steps, 0, HORIZON)
 
 
+Knots = Callable[[np.ndarray], np.ndarray]  # steps -> the jump points near each step, shape (n, k)
+
+
 def _step_window(steps: np.ndarray) -> np.ndarray:
     # Keras' step reaches the formula as float32 and through a float32 ratio: a few ulps of t.
     return 8 * F32_EPS * steps
 
 
-def _around_multiples(d: float) -> Callable[[np.ndarray], np.ndarray]:
+def _around_multiples(d: float) -> Knots:
     """Exact jump points of a schedule that restarts every ``d`` steps (staircase, cycle)."""
     def knots(steps: np.ndarray) -> np.ndarray:
         k = np.floor(steps / d)
@@ -79,7 +82,7 @@ def _around_multiples(d: float) -> Callable[[np.ndarray], np.ndarray]:
     return knots
 
 
-def _around(knots_sorted) -> Callable[[np.ndarray], np.ndarray]:
+def _around(knots_sorted) -> Knots:
     """The listed jump points just below and above each step."""
     knots_sorted = np.asarray(knots_sorted, dtype=np.float64)
 
@@ -89,8 +92,8 @@ def _around(knots_sorted) -> Callable[[np.ndarray], np.ndarray]:
     return knots
 
 
-def assert_matches_keras(ks, steps: np.ndarray, window: np.ndarray | None = None,
-                         knots: Callable[[np.ndarray], np.ndarray] | None = None, clamp_at: float | None = None) -> None:
+def assert_matches_keras(ks, steps: np.ndarray, window: np.ndarray | None = None, knots: Knots | None = None,
+                         clamp_at: float | None = None) -> None:
     """Assert that every Keras value is within float32 rounding of lrpulse's value at some step within
     ``window`` of the same step.
 
