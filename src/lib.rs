@@ -5,6 +5,7 @@
 
 pub mod curve;
 pub mod error;
+pub mod logs;
 pub mod parallel;
 pub mod schedule;
 

@@ -1,0 +1,151 @@
+//! Where readers put the points they find: one growable column triple per tag, in order of first
+//! appearance, holding only the tags the caller asked for (every tag seen is still remembered, so a
+//! missing tag can be reported with the list of tags that do exist).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// One tag's points in file order (not sorted, duplicates kept: a resumed run may repeat steps).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    pub tag: String,
+    pub steps: Vec<i64>,
+    pub values: Vec<f64>,
+    /// Seconds since the epoch of each point; only event files record it (empty otherwise).
+    pub wall_times: Vec<f64>,
+}
+
+/// Which tags to keep: all, or a fixed set.
+#[derive(Debug, Clone, Default)]
+pub struct TagFilter(Option<Arc<HashSet<String>>>);
+
+impl TagFilter {
+    pub fn all() -> Self {
+        TagFilter(None)
+    }
+
+    pub fn only<I: IntoIterator<Item = String>>(tags: I) -> Self {
+        TagFilter(Some(Arc::new(tags.into_iter().collect())))
+    }
+
+    pub fn wants(&self, tag: &str) -> bool {
+        self.0.as_ref().is_none_or(|set| set.contains(tag))
+    }
+
+    pub fn requested(&self) -> Option<&HashSet<String>> {
+        self.0.as_deref()
+    }
+}
+
+/// A tag's slot in a [`Collector`]: the series index when the tag is kept.
+pub type Slot = Option<usize>;
+
+#[derive(Debug, Clone, Default)]
+pub struct Collector {
+    filter: TagFilter,
+    index: HashMap<String, Slot>,
+    /// Every tag seen, kept or not, in order of first appearance.
+    pub seen: Vec<String>,
+    pub series: Vec<Series>,
+    /// Whether points carry wall times (event files).
+    with_wall: bool,
+    /// Points held across all series.
+    pub points: usize,
+}
+
+impl Collector {
+    pub fn new(filter: TagFilter, with_wall: bool) -> Self {
+        Collector { filter, with_wall, ..Default::default() }
+    }
+
+    /// An empty collector with the same filter, for a piece read on another thread.
+    pub fn sibling(&self) -> Self {
+        Collector::new(self.filter.clone(), self.with_wall)
+    }
+
+    /// The slot of `tag`, registering it on first sight.
+    #[inline]
+    pub fn slot(&mut self, tag: &str) -> Slot {
+        if let Some(slot) = self.index.get(tag) {
+            return *slot;
+        }
+        self.register(tag)
+    }
+
+    fn register(&mut self, tag: &str) -> Slot {
+        let slot = if self.filter.wants(tag) {
+            self.series.push(Series { tag: tag.to_owned(), ..Default::default() });
+            Some(self.series.len() - 1)
+        } else {
+            None
+        };
+        self.index.insert(tag.to_owned(), slot);
+        self.seen.push(tag.to_owned());
+        slot
+    }
+
+    #[inline]
+    pub fn push(&mut self, slot: usize, step: i64, value: f64) {
+        if let Some(s) = self.series.get_mut(slot) {
+            s.steps.push(step);
+            s.values.push(value);
+            self.points += 1;
+        }
+    }
+
+    #[inline]
+    pub fn push_timed(&mut self, slot: usize, step: i64, value: f64, wall_time: f64) {
+        if let Some(s) = self.series.get_mut(slot) {
+            s.steps.push(step);
+            s.values.push(value);
+            if self.with_wall {
+                s.wall_times.push(wall_time);
+            }
+            self.points += 1;
+        }
+    }
+
+    /// Append `later`'s points after ours, matching tags by name (new tags keep their order).
+    pub fn append(&mut self, later: Collector) {
+        let Collector { seen, series, index, .. } = later;
+        let mut series = series.into_iter().map(Some).collect::<Vec<_>>();
+        for tag in seen {
+            let mine = self.slot(&tag);
+            let Some(theirs) = index.get(&tag).copied().flatten() else { continue };
+            let (Some(mine), Some(src)) = (mine, series.get_mut(theirs).and_then(Option::take)) else { continue };
+            let dst = &mut self.series[mine];
+            self.points += src.steps.len();
+            if dst.steps.is_empty() {
+                dst.steps = src.steps;
+                dst.values = src.values;
+                dst.wall_times = src.wall_times;
+            } else {
+                dst.steps.extend_from_slice(&src.steps);
+                dst.values.extend_from_slice(&src.values);
+                dst.wall_times.extend_from_slice(&src.wall_times);
+            }
+        }
+    }
+
+    /// Hand out the points gathered so far and start empty again, keeping the tag table (streaming).
+    pub fn take_series(&mut self) -> Vec<Series> {
+        self.points = 0;
+        self.series
+            .iter_mut()
+            .map(|s| Series {
+                tag: s.tag.clone(),
+                steps: std::mem::take(&mut s.steps),
+                values: std::mem::take(&mut s.values),
+                wall_times: std::mem::take(&mut s.wall_times),
+            })
+            .collect()
+    }
+
+    /// Requested tags that never appeared.
+    pub fn missing(&self) -> Vec<String> {
+        let Some(requested) = self.filter.requested() else { return Vec::new() };
+        let mut missing: Vec<String> = requested.iter().filter(|t| !self.index.contains_key(*t)).cloned().collect();
+        missing.sort();
+        missing
+    }
+}

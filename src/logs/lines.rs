@@ -1,0 +1,155 @@
+//! Line-oriented logs (CSV/TSV, JSON lines, text): the chunk of complete lines is cut into pieces at
+//! line breaks, the pieces are parsed on the thread pool into their own collectors, and the collectors
+//! are appended in file order, so the result is the same for any number of threads.
+
+use super::collect::Collector;
+use super::error::LogResult;
+use super::source::Parser;
+use crate::parallel;
+use rayon::prelude::*;
+
+/// Chunks at least this large are split across threads.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// One line format: turns a run of lines into points.
+pub trait LineFormat: Send + Sync {
+    /// Consume a preamble (a CSV header) from the first lines of the file; `text` holds whole lines
+    /// (all of the file's text at `eof`). Returns the bytes used and the lines they span.
+    fn start(&mut self, _text: &[u8], _eof: bool) -> LogResult<Option<(usize, u64)>> {
+        Ok(Some((0, 0)))
+    }
+
+    /// Parse whole lines; `first_line` is the 1-based number of the first. Adds lenient skips to `skipped`.
+    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<()>;
+}
+
+/// Iterate over the lines of `text` with their numbers, without the line break (`\n` or `\r\n`).
+pub fn numbered_lines(text: &[u8], first_line: u64) -> impl Iterator<Item = (u64, &[u8])> {
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    let lines = (!text.is_empty()).then(|| body.split(|&b| b == b'\n')).into_iter().flatten();
+    lines.zip(first_line..).map(|(line, n)| (n, line.strip_suffix(b"\r").unwrap_or(line)))
+}
+
+/// Newlines in `text` (a loop the compiler vectorises).
+fn count_lines(text: &[u8]) -> u64 {
+    text.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+pub struct Lines<F: LineFormat> {
+    format: F,
+    started: bool,
+    /// Number of the next line to parse.
+    next_line: u64,
+    skipped: u64,
+}
+
+impl<F: LineFormat> Lines<F> {
+    pub fn new(format: F) -> Self {
+        Lines { format, started: false, next_line: 1, skipped: 0 }
+    }
+
+    fn parse_pieces(&mut self, text: &[u8], out: &mut Collector) -> LogResult<()> {
+        let threads = parallel::threads();
+        if text.len() < PARALLEL_MIN || threads < 2 {
+            let line = self.next_line;
+            self.next_line += count_lines(text);
+            return self.format.parse_piece(text, line, out, &mut self.skipped);
+        }
+        let pieces = split_at_lines(text, threads * 2);
+        let mut firsts = Vec::with_capacity(pieces.len());
+        for piece in &pieces {
+            firsts.push(self.next_line);
+            self.next_line += count_lines(piece);
+        }
+        let format = &self.format;
+        let template = out.sibling();
+        let results: Vec<LogResult<(Collector, u64)>> = parallel::install(|| {
+            pieces
+                .par_iter()
+                .zip(firsts.par_iter())
+                .map(|(piece, &first)| {
+                    let mut local = template.sibling();
+                    let mut skipped = 0;
+                    format.parse_piece(piece, first, &mut local, &mut skipped).map(|_| (local, skipped))
+                })
+                .collect()
+        });
+        for result in results {
+            let (local, skipped) = result?;
+            out.append(local);
+            self.skipped += skipped;
+        }
+        Ok(())
+    }
+}
+
+/// Cut `text` into about `n` pieces, each ending at a line break.
+fn split_at_lines(text: &[u8], n: usize) -> Vec<&[u8]> {
+    let target = text.len().div_ceil(n.max(1)).max(1);
+    let mut pieces = Vec::with_capacity(n);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = if rest.len() <= target {
+            rest.len()
+        } else {
+            memchr::memchr(b'\n', &rest[target..]).map_or(rest.len(), |i| target + i + 1)
+        };
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+impl<F: LineFormat> Parser for Lines<F> {
+    fn parse(&mut self, data: &[u8], _offset: u64, eof: bool, out: &mut Collector) -> LogResult<usize> {
+        let end = if eof {
+            data.len()
+        } else {
+            match memchr::memrchr(b'\n', data) {
+                Some(i) => i + 1,
+                None => return Ok(0),
+            }
+        };
+        let mut text = &data[..end];
+        let mut used = 0;
+        if !self.started {
+            let Some((n, lines)) = self.format.start(text, eof)? else {
+                return Ok(0); // the preamble needs more lines than this chunk holds
+            };
+            self.started = true;
+            self.next_line += lines;
+            text = &text[n..];
+            used = n;
+        }
+        self.parse_pieces(text, out)?;
+        Ok(used + text.len())
+    }
+
+    fn skipped(&self) -> u64 {
+        self.skipped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_numbered_and_stripped_of_line_breaks() {
+        let lines: Vec<_> = numbered_lines(b"a\r\nb\n\nc", 5).collect();
+        assert_eq!(lines, vec![(5, &b"a"[..]), (6, b"b"), (7, b""), (8, b"c")]);
+        assert_eq!(numbered_lines(b"", 1).count(), 0);
+        assert_eq!(numbered_lines(b"x\n", 1).count(), 1);
+    }
+
+    #[test]
+    fn pieces_end_at_line_breaks_and_cover_the_text() {
+        let text = b"one\ntwo\nthree\nfour\nfive\n";
+        for n in 1..8 {
+            let pieces = split_at_lines(text, n);
+            assert_eq!(pieces.concat(), text.to_vec());
+            assert!(pieces.iter().all(|p| p.ends_with(b"\n")));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Reader tests on hand-built files. The expected values are written down from how each file was built,
+//! never taken from the reader's own output. Python tests compare against tensorboard, pandas and csv.
+
+use super::testutil::*;
+use super::*;
+
+fn opts() -> Options {
+    Options::default()
+}
+
+fn only(tags: &[&str]) -> Options {
+    Options { tags: TagFilter::only(tags.iter().map(|t| t.to_string())), ..Options::default() }
+}
+
+#[test]
+fn event_files_yield_simple_and_tensor_scalars_with_steps_and_wall_times() {
+    let mut file = record(&version_event());
+    file.extend(record(&event(-3, 5.5, &[("a", Val::Simple(1.5)), ("img", Val::Image)])));
+    file.extend(record(&event(7, 6.5, &[("b", Val::Float(0.25, true)), ("c", Val::Float(-2.0, false))])));
+    file.extend(record(&event(1 << 40, 7.5, &[("d", Val::Double(0.1)), ("hist", Val::Vector), ("a", Val::Simple(3.0))])));
+    let log = read_as("events.out.tfevents.1.host", &file, &opts()).unwrap();
+    assert_eq!(log.format, Format::Events);
+    assert_eq!(log.tags, vec!["a", "b", "c", "d"]); // image and vector tensor hold no scalar
+    assert_eq!(series(&log, "a"), (&[-3, 1 << 40][..], &[1.5, 3.0][..]));
+    assert_eq!(series(&log, "b"), (&[7][..], &[0.25][..]));
+    assert_eq!(series(&log, "c"), (&[7][..], &[-2.0][..]));
+    assert_eq!(series(&log, "d"), (&[1 << 40][..], &[0.1][..]));
+    assert_eq!(log.series[0].wall_times, vec![5.5, 7.5]);
+    assert!(!log.truncated);
+}
+
+#[test]
+fn a_truncated_event_file_keeps_every_complete_record_and_says_so() {
+    let file = event_file(5);
+    let first = record(&version_event()).len();
+    for cut in 0..file.len() {
+        let log = read_as("events.out.tfevents.t", &file[..cut], &opts());
+        if cut == 0 {
+            assert!(matches!(log, Err(LogError::Format { .. })), "empty file");
+            continue;
+        }
+        let log = log.unwrap();
+        let (steps, _) = series(&log, "loss");
+        let whole = record(&event(0, 1000.0, &[("loss", Val::Simple(2.0)), ("lr", Val::Float(0.1, true))])).len();
+        let complete = if cut < first { 0 } else { (cut - first) / whole };
+        assert_eq!(steps.len(), complete, "cut at {cut}");
+        let at_boundary = cut == first || (cut > first && (cut - first) % whole == 0);
+        assert_eq!(log.truncated, !at_boundary, "cut at {cut}");
+    }
+}
+
+#[test]
+fn a_bad_checksum_names_the_byte_offset_and_lenient_mode_skips_the_record() {
+    let mut file = event_file(4);
+    let first = record(&version_event()).len();
+    let whole = (file.len() - first) / 4;
+    let damaged_at = first + 2 * whole;
+    file[damaged_at + 20] ^= 0x40; // inside the third record's payload
+    match read_as("events.out.tfevents.c", &file, &opts()) {
+        Err(LogError::Corrupt { offset, what, .. }) => {
+            assert_eq!(offset, damaged_at as u64);
+            assert!(what.contains("checksum"), "{what}");
+        }
+        other => panic!("expected a checksum error, got {other:?}"),
+    }
+    let lenient = Options { lenient: true, ..opts() };
+    let log = read_as("events.out.tfevents.c", &file, &lenient).unwrap();
+    assert_eq!(series(&log, "loss").0, &[0, 1, 3]);
+    assert_eq!(log.skipped, 1);
+}
+
+#[test]
+fn lenient_mode_resyncs_after_a_damaged_length_field() {
+    let mut file = event_file(4);
+    let first = record(&version_event()).len();
+    file[first + 3] ^= 1; // the first scalar record's length
+    assert!(matches!(read_as("events.out.tfevents.l", &file, &opts()), Err(LogError::Corrupt { offset, .. }) if offset == first as u64));
+    let log = read_as("events.out.tfevents.l", &file, &Options { lenient: true, ..opts() }).unwrap();
+    assert_eq!(series(&log, "loss").0, &[1, 2, 3]);
+    assert_eq!(log.skipped, 1);
+}
+
+#[test]
+fn lightning_csv_with_sparse_rows() {
+    let csv = "epoch,step,train_loss,val_loss,lr-SGD\n0,0,2.5,,0.1\n0,1,2.25,,\n0,1,,2.4,\n1,2,2.0,,0.05\n";
+    let log = read_as("lightning_logs/version_0/metrics.csv", csv.as_bytes(), &opts()).unwrap();
+    assert_eq!(log.tags, vec!["epoch", "train_loss", "val_loss", "lr-SGD"]);
+    assert_eq!(series(&log, "train_loss"), (&[0, 1, 2][..], &[2.5, 2.25, 2.0][..]));
+    assert_eq!(series(&log, "val_loss"), (&[1][..], &[2.4][..]));
+    assert_eq!(series(&log, "lr-SGD"), (&[0, 2][..], &[0.1, 0.05][..]));
+}
+
+#[test]
+fn keras_csv_tsv_quotes_text_columns_and_row_index_steps() {
+    let keras = "epoch,loss,accuracy\r\n0,0.9,0.5\r\n1,0.7,0.6\r\n";
+    let log = read_as("training.log.csv", keras.as_bytes(), &opts()).unwrap();
+    assert_eq!(series(&log, "loss"), (&[0, 1][..], &[0.9, 0.7][..]));
+    let tsv = "\u{feff}iter\tloss\tphase\n10\t1.5\ttrain\n20\tnan\ttrain\n";
+    let log = read_as("log.tsv", tsv.as_bytes(), &opts()).unwrap();
+    assert_eq!(log.tags, vec!["loss"]);
+    let (steps, values) = series(&log, "loss");
+    assert_eq!(steps, &[10, 20]);
+    assert!(values[0] == 1.5 && values[1].is_nan());
+    let quoted = "\"loss\",\"acc\"\n\"1.0\",2\n 3 , \"4.5\"\n";
+    let log = read_as("q.csv", quoted.as_bytes(), &opts()).unwrap();
+    assert_eq!(series(&log, "loss"), (&[0, 1][..], &[1.0, 3.0][..]));
+    assert_eq!(series(&log, "acc"), (&[0, 1][..], &[2.0, 4.5][..]));
+}
+
+#[test]
+fn malformed_csv_rows_are_errors_with_line_numbers_or_counted_when_lenient() {
+    let csv = "step,loss\n0,1.0\n1\n2,abc\n3,0.5\n";
+    match read_as("m.csv", csv.as_bytes(), &opts()) {
+        Err(LogError::Line { line: 3, what, .. }) => assert!(what.contains("1 cells"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    let log = read_as("m.csv", csv.as_bytes(), &Options { lenient: true, ..opts() }).unwrap();
+    assert_eq!(series(&log, "loss"), (&[0, 3][..], &[1.0, 0.5][..]));
+    assert_eq!(log.skipped, 2);
+    let bad_step = "step,loss\n0,1\nx,2\n";
+    assert!(matches!(read_as("s.csv", bad_step.as_bytes(), &opts()), Err(LogError::Line { line: 3, .. })));
+    let named = Options { step: Some("nope".into()), ..opts() };
+    assert!(matches!(read_as("s.csv", b"a,b\n1,2\n", &named), Err(LogError::Format { what, .. }) if what.contains("nope")));
+}
+
+#[test]
+fn json_lines_accept_nan_nested_objects_and_report_bad_lines() {
+    let jsonl = "{\"step\": 1, \"loss\": 2.5, \"note\": \"warm\", \"opt\": {\"lr\": 0.1}, \"h\": [1, 2]}\n\n\
+                 {\"step\": 2, \"loss\": NaN, \"grad\": Infinity, \"ok\": true}\n{\"loss\": -Infinity}\n";
+    let log = read_as("run.jsonl", jsonl.as_bytes(), &opts()).unwrap();
+    assert_eq!(log.tags, vec!["loss", "opt/lr", "grad"]);
+    let (steps, values) = series(&log, "loss");
+    assert_eq!(steps, &[1, 2, 3]); // the last record has no step: its line index
+    assert!(values[0] == 2.5 && values[1].is_nan() && values[2] == f64::NEG_INFINITY);
+    assert_eq!(series(&log, "opt/lr"), (&[1][..], &[0.1][..]));
+    let bad = "{\"step\": 1, \"loss\": 1}\n{\"step\": 2, \"loss\": }\n{\"step\": 3.5, \"loss\": 1}\n[1]\n";
+    assert!(matches!(read_as("b.jsonl", bad.as_bytes(), &opts()), Err(LogError::Line { line: 2, .. })));
+    let log = read_as("b.jsonl", bad.as_bytes(), &Options { lenient: true, ..opts() }).unwrap();
+    assert_eq!((series(&log, "loss").0, log.skipped), (&[1][..], 3));
+}
+
+#[test]
+fn trainer_state_log_history() {
+    let state = r#"{"best_metric": null, "epoch": 1.0, "global_step": 20,
+      "log_history": [
+        {"epoch": 0.5, "grad_norm": 1.25, "learning_rate": 5e-05, "loss": 2.75, "step": 10},
+        {"epoch": 1.0, "eval_loss": 2.5, "eval_runtime": 0.5, "step": 20},
+        {"epoch": 1.0, "loss": NaN, "step": 20}
+      ], "max_steps": 20}"#;
+    let log = read_as("checkpoint-20/trainer_state.json", state.as_bytes(), &opts()).unwrap();
+    assert_eq!(log.format, Format::TrainerState);
+    let (steps, values) = series(&log, "loss");
+    assert_eq!(steps, &[10, 20]);
+    assert!(values[0] == 2.75 && values[1].is_nan());
+    assert_eq!(series(&log, "eval_loss"), (&[20][..], &[2.5][..]));
+    assert_eq!(series(&log, "epoch"), (&[10, 20, 20][..], &[0.5, 1.0, 1.0][..]));
+    let broken = "{\"log_history\": [\n{\"loss\": 1, \"step\": 1},\n{\"loss\": 2 \"step\": 2}]}";
+    let result = read_as("trainer_state.json", broken.as_bytes(), &opts());
+    assert!(matches!(result, Err(LogError::Line { line: 3, .. })), "{result:?}");
+}
+
+#[test]
+fn text_logs_with_the_default_pattern_and_a_user_regex() {
+    let text = "INFO starting run\nEpoch 1 step 100/500 loss 2.31 lr 1e-3 (3.2s)\nstep=200 loss=nan acc=0.5\n\
+                [300] loss: 1.75, grad_norm: 0.9\nStep: 400 | loss: 1.5 | eta 0:01:02\n";
+    let log = read_as("train.log", text.as_bytes(), &opts()).unwrap();
+    let (steps, values) = series(&log, "loss");
+    assert_eq!(steps, &[100, 200, 300, 400]);
+    assert!(values[0] == 2.31 && values[1].is_nan() && values[2] == 1.75 && values[3] == 1.5);
+    assert_eq!(series(&log, "lr"), (&[100][..], &[1e-3][..]));
+    assert_eq!(series(&log, "grad_norm"), (&[300][..], &[0.9][..]));
+    assert!(!log.tags.iter().any(|t| t.eq_ignore_ascii_case("step") || t == "eta"), "{:?}", log.tags);
+    let user = Options { pattern: Some(Pattern::user(r"it=(?P<step>\d+) (?P<tag>\w+)=(?P<value>\S+)").unwrap()), ..opts() };
+    let log = read_as("x.txt", b"it=5 loss=0.5\nit=6 acc=0.25\nnothing\n", &user).unwrap();
+    assert_eq!(series(&log, "loss"), (&[5][..], &[0.5][..]));
+    assert_eq!(series(&log, "acc"), (&[6][..], &[0.25][..]));
+    assert!(matches!(Pattern::user("(?P<step>\\d+)"), Err(LogError::Option { .. })));
+    assert!(matches!(Pattern::user("(unclosed"), Err(LogError::Option { .. })));
+}
+
+#[test]
+fn formats_are_detected_from_content_and_garbage_is_refused() {
+    let detect = |content: &[u8]| read_as("unnamed", content, &opts()).map(|l| l.format);
+    assert_eq!(detect(&event_file(2)).unwrap(), Format::Events);
+    assert_eq!(detect(b"step,loss\n1,2\n").unwrap(), Format::Csv);
+    assert_eq!(detect(b"step\tloss\n1\t2\n").unwrap(), Format::Tsv);
+    assert_eq!(detect(b"{\"step\": 1, \"loss\": 2}\n").unwrap(), Format::Jsonl);
+    assert_eq!(detect(b"{\n \"log_history\": []\n}").unwrap(), Format::TrainerState);
+    assert_eq!(detect(b"step 1 loss 2\n").unwrap(), Format::Text);
+    assert!(matches!(detect(b""), Err(LogError::Format { what, .. }) if what.contains("empty")));
+    assert!(matches!(detect(b"\x00\x01\x02garbage\xff"), Err(LogError::Format { what, .. }) if what.contains("binary")));
+    assert!(matches!(read_as("metrics.csv", b"a,b\n\x00\x00", &opts()), Err(LogError::Format { .. })));
+    assert!(matches!(read_as("events.out.tfevents.g", b"not an event file at all", &opts()), Err(LogError::Corrupt { offset: 0, .. })));
+}
+
+#[test]
+fn missing_tags_list_the_tags_present() {
+    match read_as("m.csv", b"step,loss,lr\n1,2,3\n", &only(&["los", "lr"])) {
+        Err(LogError::MissingTags { missing, available, .. }) => {
+            assert_eq!(missing, vec!["los"]);
+            assert_eq!(available, vec!["loss", "lr"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let log = read_as("events.out.tfevents.f", &event_file(3), &only(&["lr"])).unwrap();
+    assert_eq!((log.series.len(), log.tags.len()), (1, 2)); // only lr kept, both seen
+}
+
+#[test]
+fn folders_are_scanned_into_named_runs() {
+    let root = temp_dir("scan");
+    let put = |rel: &str, content: &[u8]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    };
+    put("tb/run1/events.out.tfevents.2.h", &event_file(2));
+    put("tb/run1/events.out.tfevents.1.h", &event_file(3));
+    put("pl/version_0/metrics.csv", b"step,loss\n1,2\n");
+    put("pl/version_0/hparams.yaml", b"lr: 0.1\n");
+    put("hf/checkpoint-5/trainer_state.json", b"{\"log_history\": [{\"loss\": 1, \"step\": 5}]}");
+    put(".git/x.log", b"step 1 loss 2\n");
+    put("notes.txt", b"not a log");
+    let runs = find_runs(&root).unwrap();
+    let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, vec!["hf/checkpoint-5/trainer_state.json", "pl/version_0/metrics.csv", "tb/run1"]);
+    let logs = read_many(&runs, &opts());
+    let tb = logs[2].as_ref().unwrap();
+    assert_eq!(series(tb, "loss").0, &[0, 1, 2, 0, 1]); // file-name order: .1 then .2
+    assert!(matches!(read(&root, &opts()), Err(LogError::Format { what, .. }) if what.contains("3 runs")));
+    assert_eq!(read(&root.join("tb/run1"), &opts()).unwrap().series[0].steps.len(), 5);
+    let empty = temp_dir("empty");
+    assert!(matches!(find_runs(&empty), Err(LogError::NoLogs { .. })));
+    assert!(matches!(read(&empty.join("missing.csv"), &opts()), Err(LogError::Io { kind: error::IoKind::NotFound, .. })));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn large_line_logs_read_in_parallel_pieces_equal_the_rows_written() {
+    let n = 200_000;
+    let mut csv = String::from("step,loss,lr\n");
+    for i in 0..n {
+        csv.push_str(&format!("{i},{},{}\n", i as f64 * 0.5, if i % 3 == 0 { "0.1" } else { "" }));
+    }
+    for chunk in [None, Some(4096)] {
+        let log = read_as("big.csv", csv.as_bytes(), &Options { chunk_bytes: chunk, ..opts() }).unwrap();
+        let (steps, values) = series(&log, "loss");
+        assert_eq!(steps.len(), n);
+        assert!(steps.iter().zip(values).enumerate().all(|(i, (&s, &v))| s == i as i64 && v == i as f64 * 0.5));
+        assert_eq!(series(&log, "lr").0.len(), n.div_ceil(3));
+    }
+    let mut bad = csv.clone();
+    bad.push_str("oops\n");
+    assert!(matches!(read_as("big.csv", bad.as_bytes(), &opts()), Err(LogError::Line { line, .. }) if line == n as u64 + 2));
+}
