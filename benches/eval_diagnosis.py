@@ -4,6 +4,7 @@
     python benches/eval_diagnosis.py --split tune    # ... on the split the thresholds were fixed on
     python benches/eval_diagnosis.py --baseline      # a naive heuristic, as a reference point
     python benches/eval_diagnosis.py --json out.json # also write every number and verdict as JSON
+    python benches/eval_diagnosis.py --plot-errors /tmp/errs  # contact sheets of the misclassified runs
 
 Prints the confusion matrix (rows: true label, columns: predicted), precision/recall/F1 per label,
 macro-F1 over the eight labels, accuracy by source and hardness, precision/recall of the
@@ -82,7 +83,7 @@ def baseline_classify(arrays: dict):
         return "oscillating", 0.6, overfit
     win = 25
     pad = np.pad(y, (win, 0), mode="edge")
-    rolling = np.array([np.median(pad[i : i + win]) for i in range(n)])
+    rolling = np.median(np.lib.stride_tricks.sliding_window_view(pad, win)[:n], axis=1)
     spikes = int(np.sum(y - rolling > max(8 * noise, np.log(1.5))))
     if 1 <= spikes <= max(3, n // 50):
         return "spiky", 0.6, overfit
@@ -112,7 +113,7 @@ def evaluate(classify, split: str) -> dict:
             entry = {**entry, "notes": f"{exc}; {entry['notes']}"}
         rows.append({
             "name": entry["name"], "true": entry["label"], "pred": label, "confidence": confidence,
-            "source": entry["source"], "hard": entry["hard"], "n_points": entry["n_points"],
+            "source": entry["source"], "family": entry.get("family"), "hard": entry["hard"], "n_points": entry["n_points"],
             "overfitting_true": entry.get("overfitting"), "overfitting_pred": overfit, "notes": entry["notes"],
         })
     return {"split": split, "seconds": time.perf_counter() - t0, "runs": rows, **scores(rows)}
@@ -163,6 +164,12 @@ def report(res: dict, name: str) -> None:
                 acc = sum(r["true"] == r["pred"] for r in sub) / len(sub)
                 parts.append(f"{key}={v}: {acc:.3f} of {len(sub)}")
         print("accuracy by " + ", ".join(parts))
+    families = sorted({r["family"] for r in rows if r["family"]})
+    by_family = []
+    for fam in families:
+        sub = [r for r in rows if r["family"] == fam]
+        by_family.append(f"{fam} {sum(r['true'] == r['pred'] for r in sub)}/{len(sub)}")
+    print("correct by family: " + ", ".join(by_family))
     o = res["overfitting"]
     print(f"overfitting finding on {o['runs_with_val']} runs with val_loss: tp {o['tp']} fp {o['fp']} fn {o['fn']}")
     wrong = [r for r in rows if r["true"] != r["pred"]]
@@ -177,6 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="holdout", choices=["holdout", "tune", "all"])
     ap.add_argument("--baseline", action="store_true", help="evaluate the naive baseline instead of lrpulse")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON ('-' for stdout)")
+    ap.add_argument("--plot-errors", metavar="DIR", help="write contact sheets of the misclassified runs (needs matplotlib)")
     args = ap.parse_args(argv)
     classify, name = (baseline_classify, "naive baseline") if args.baseline else (engine_classifier(), "lrpulse.diagnose")
     res = evaluate(classify, args.split)
@@ -187,7 +195,22 @@ def main(argv=None) -> int:
     report(res, name)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1) + "\n")
+    if args.plot_errors:
+        plot_errors(res, Path(args.plot_errors))
     return 0
+
+
+def plot_errors(res: dict, out: Path) -> None:
+    """Contact sheets of the misclassified runs, titled ``true -> predicted`` (predicted in red)."""
+    from corpus import sheet
+    from corpus.load import load_run
+
+    wrong = {r["name"]: r["pred"] for r in res["runs"] if r["true"] != r["pred"]}
+    entries = [e for e in load_index() if e["name"] in wrong]
+    runs = [{"name": e["name"], "label": e["label"], **load_run(e)} for e in entries]
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sheet.write_sheets(runs, out / f"errors_{res['split']}", predicted=wrong):
+        print("wrote", path)
 
 
 if __name__ == "__main__":
