@@ -25,6 +25,9 @@ const DECEL: f64 = 2.3;
 /// A plateau: flat over at least this fraction of the run after most of the drop.
 const FLAT_MIN: f64 = 0.35;
 const FLAT_Z: f64 = 3.0;
+/// Below this point noise (log-loss SD, i.e. 1% of the loss) a run without progress is stuck, not
+/// noise-dominated.
+const QUIET: f64 = 0.01;
 /// The LR counts as decayed at the end below this fraction of its maximum.
 const LR_DECAYED: f64 = 0.15;
 
@@ -106,9 +109,12 @@ fn trend(f: &Features) -> (Label, f64) {
     let drop_z = f.drop / f.drop_se.max(1e-300);
     let lr_decayed = f.lr_end_ratio.is_some_and(|r| r <= LR_DECAYED);
     if drop_z < DROP_Z {
-        // No significant progress over the run.
+        // No significant progress over the run: noise-dominated, or (nearly noiseless) stuck.
         let c = sureness((DROP_Z - drop_z) / 2.0);
-        return (Label::Oscillating, c);
+        if f.sigma >= QUIET {
+            return (Label::Oscillating, c.min(sureness((f.sigma / QUIET).ln() / 0.7)));
+        }
+        return (Label::Slow, 0.5 * c);
     }
     let flat_len = 1.0 - f.flat_from;
     // Still improving at the end? (The fit over the last 30% of the run.)

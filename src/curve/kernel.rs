@@ -6,7 +6,7 @@
 //! wild range (an explosion, steps a billion apart) take the exact `i128` path point by point. Both
 //! paths give the same integers.
 
-use super::bucket::{sign_change, Bucket};
+use super::bucket::Bucket;
 
 /// Points gathered and quantised together.
 pub const BLOCK: usize = 256;
@@ -22,11 +22,7 @@ pub fn fold_run(b: &mut Bucket, lo: u64, ts: &[u64], ys: &[i64]) {
     if m == 0 {
         return;
     }
-    let (mut ymin, mut ymax) = (i64::MAX, i64::MIN);
-    for &y in ys {
-        ymin = ymin.min(y);
-        ymax = ymax.max(y);
-    }
+    let (ymin, ymax) = extremes(ys);
     let t0 = ts[0];
     let span = ts[m - 1] - t0;
     if ymax - ymin < FAST_RANGE && span < FAST_OFFSET && m <= BLOCK {
@@ -40,49 +36,93 @@ pub fn fold_run(b: &mut Bucket, lo: u64, ts: &[u64], ys: &[i64]) {
     b.t_last = b.t_last.max(ts[m - 1]);
 }
 
+/// Lane sums of one run relative to its minimum `r` and first step: Σc, Σc², Σk, Σk², Σkc over
+/// points, and Σd², max d, min d, sign changes over consecutive differences d.
+#[derive(Default, Clone, Copy)]
+pub struct RunSums {
+    s1: u64,
+    s2: u64,
+    sk: u64,
+    skk: u64,
+    skc: u64,
+    sdd: u64,
+    dmax: i64,
+    dmin: i64,
+    nsc: u64,
+}
+
+/// Every value is below 2^27 here (checked by the caller), so 32x32->64-bit products suffice and
+/// the loops vectorise on any x86-64.
+#[inline(always)]
+fn run_sums_body(ts: &[u64], ys: &[i64], r: i64) -> RunSums {
+    let m = ys.len();
+    let t0 = ts[0];
+    let mut o = RunSums { dmax: i64::MIN, dmin: i64::MAX, ..RunSums::default() };
+    for (&y, &t) in ys.iter().zip(ts) {
+        let c = (y - r) as u32 as u64;
+        let k = (t - t0) as u32 as u64;
+        o.s1 += c;
+        o.s2 += c * c;
+        o.sk += k;
+        o.skk += k * k;
+        o.skc += k * c;
+    }
+    if m >= 2 {
+        for (&a, &b) in ys[..m - 1].iter().zip(&ys[1..]) {
+            let d = b - a;
+            let ad = d.unsigned_abs() as u32 as u64;
+            o.sdd += ad * ad;
+            o.dmax = o.dmax.max(d);
+            o.dmin = o.dmin.min(d);
+        }
+    }
+    if m >= 3 {
+        for ((&a, &b), &c) in ys[..m - 2].iter().zip(&ys[1..m - 1]).zip(&ys[2..]) {
+            let (d1, d2) = ((b > a) as i64 - (b < a) as i64, (c > b) as i64 - (c < b) as i64);
+            o.nsc += (d1 * d2 < 0) as u64;
+        }
+    }
+    o
+}
+
+#[inline(always)]
+fn extremes_body(ys: &[i64]) -> (i64, i64) {
+    ys.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &y| (lo.min(y), hi.max(y)))
+}
+
+super::simd::dispatch! {
+    /// Smallest and largest of `ys`.
+    pub fn extremes(ys: &[i64]) -> (i64, i64) = extremes_body;
+}
+
+super::simd::dispatch! {
+    /// [`run_sums_body`] compiled for the widest vector unit available.
+    pub fn run_sums(ts: &[u64], ys: &[i64], r: i64) -> RunSums = run_sums_body;
+}
+
 fn fold_fast(b: &mut Bucket, lo: u64, ts: &[u64], ys: &[i64], r: i64) {
     let m = ys.len();
     let t0 = ts[0];
-    let (mut s1, mut s2, mut sk, mut skk, mut skc) = (0u64, 0u64, 0u64, 0u64, 0u64);
-    for (&y, &t) in ys.iter().zip(ts) {
-        let c = (y - r) as u64;
-        let k = t - t0;
-        s1 += c;
-        s2 += c * c;
-        sk += k;
-        skk += k * k;
-        skc += k * c;
-    }
-    let (mut sdd, mut dmax, mut dmin) = (0u64, i64::MIN, i64::MAX);
-    for w in ys.windows(2) {
-        let d = w[1] - w[0];
-        sdd += (d * d) as u64;
-        dmax = dmax.max(d);
-        dmin = dmin.min(d);
-    }
-    let mut nsc = 0u64;
-    for w in ys.windows(3) {
-        nsc += sign_change(w[1] - w[0], w[2] - w[1]) as u64;
-    }
-    let (mi, r, o) = (m as i128, r as i128, (t0 - lo) as i128);
-    let (s1, sk) = (s1 as i128, sk as i128);
+    let o = run_sums(ts, ys, r);
+    let (mi, r, off) = (m as i128, r as i128, (t0 - lo) as i128);
+    let (s1, sk) = (o.s1 as i128, o.sk as i128);
     b.n += m as u64;
     b.sy += s1 + mi * r;
-    b.syy += s2 as i128 + 2 * r * s1 + mi * r * r;
-    b.st += sk + mi * o;
-    b.stt = b.stt.wrapping_add(skk as i128 + 2 * o * sk + mi * o * o);
-    b.sty = b.sty.wrapping_add(skc as i128 + r * sk + o * s1 + mi * o * r);
+    b.syy += o.s2 as i128 + 2 * r * s1 + mi * r * r;
+    b.st += sk + mi * off;
+    b.stt = b.stt.wrapping_add(o.skk as i128 + 2 * off * sk + mi * off * off);
+    b.sty = b.sty.wrapping_add(o.skc as i128 + r * sk + off * s1 + mi * off * r);
     if m >= 2 {
         b.nd += (m - 1) as u64;
         b.sd += (ys[m - 1] - ys[0]) as i128;
-        b.sdd += sdd as i128;
+        b.sdd += o.sdd as i128;
         b.npair += m.saturating_sub(2) as u64;
-        b.nsc += nsc;
-        b.dmin = b.dmin.min(dmin);
-        if dmax > b.dmax {
+        b.nsc += o.nsc;
+        b.dmin = b.dmin.min(o.dmin);
+        if o.dmax > b.dmax {
             // Only now find where the largest rise lands (first occurrence): rare after a few runs.
-            if let Some(i) = ys.windows(2).position(|w| w[1] - w[0] == dmax) {
-                b.note_rise(dmax, ts[i + 1]);
+            if let Some(i) = ys.windows(2).position(|w| w[1] - w[0] == o.dmax) {
+                b.note_rise(o.dmax, ts[i + 1]);
             }
         }
     }

@@ -76,6 +76,10 @@ impl Series {
             coarsen(&mut self.buckets, self.level);
             self.level += 1;
         }
+        // Keep the steady-state footprint at `cap` buckets whatever the merge needed for a moment.
+        if self.buckets.capacity() > 2 * self.cap {
+            self.buckets.shrink_to(self.cap + 1);
+        }
         Ok(())
     }
 

@@ -21,6 +21,7 @@ pub mod monitor;
 pub mod quant;
 pub mod segments;
 pub mod series;
+pub mod simd;
 pub mod state;
 pub mod stats;
 pub mod val;

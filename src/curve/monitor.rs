@@ -35,10 +35,12 @@ impl Monitor {
         self.train.nbytes() + self.val.nbytes()
     }
 
-    /// The most this monitor can ever hold (both series full, plus the transient doubling of a merge).
+    /// The most this monitor can ever hold: each series keeps at most `cap` buckets between calls
+    /// (twice that for a moment inside a merge), plus its edge points.
     pub fn max_nbytes() -> usize {
         let bucket = std::mem::size_of::<super::bucket::Bucket>();
-        2 * std::mem::size_of::<Series>() + 2 * (TRAIN_CAP + VAL_CAP) * bucket + 8 * std::mem::size_of::<super::series::Point>()
+        let point = std::mem::size_of::<super::series::Point>();
+        std::mem::size_of::<Self>() + 2 * (TRAIN_CAP + VAL_CAP + 2) * bucket + 8 * point
     }
 
     /// Add a chunk of training points (and optionally validation points). On error nothing changes.
@@ -54,16 +56,31 @@ impl Monitor {
             Some(v) => Some(v.to_series(self.val.cap, self.val.level)?),
             None => None,
         };
-        // Check both before changing either, so a failed update leaves the monitor as it was.
+        self.append_series(t, v)
+    }
+
+    /// Append pieces already read into series (read with the caps and levels of [`Monitor::train_start`] and [`Monitor::val_start`]). On error nothing changes.
+    pub fn append_series(&mut self, train: Series, val: Option<Series>) -> Result<()> {
+        // Merge into copies, so a failed update leaves the monitor as it was.
         let mut train_next = self.train.clone();
-        train_next.merge_after(t, train.steps_what)?;
-        if let Some(v) = v {
+        train_next.merge_after(train, "steps")?;
+        if let Some(v) = val {
             let mut val_next = self.val.clone();
             val_next.merge_after(v, "val_steps")?;
             self.val = val_next;
         }
         self.train = train_next;
         Ok(())
+    }
+
+    /// Cap, level and first implicit step for reading the next training chunk into a series.
+    pub fn train_start(&self) -> (usize, u32, u64) {
+        (self.train.cap, self.train.level, self.train.next_step())
+    }
+
+    /// The same for the validation series.
+    pub fn val_start(&self) -> (usize, u32, u64) {
+        (self.val.cap, self.val.level, self.val.next_step())
     }
 
     /// Append `other`, a monitor of the piece of the log right after this one.

@@ -5,7 +5,8 @@
 //! resolution of 2^-24 ≈ 6e-8 in log-loss (a relative resolution of the loss itself of 6e-8, float32's
 //! own), far below any noise a training loss carries.
 //!
-//! `ln_fast` is a branch-free logarithm the compiler can vectorise; it is within 1e-12 of `f64::ln`.
+//! `ln_fast` is a branch-free logarithm the compiler can vectorise; it is within 1e-9 of `f64::ln`,
+//! a hundredth of the quantum.
 
 /// Fixed-point scale of the quantised log-loss: one unit is 2^-24 in natural-log units.
 pub const Q: f64 = (1u64 << 24) as f64;
@@ -17,23 +18,22 @@ const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 const SQRT2: f64 = std::f64::consts::SQRT_2;
 
 /// ln(x) for positive normal finite `x` (callers check [`is_usable`]); plain mul/add (no FMA) so every
-/// build computes the same bits.
+/// build computes the same bits. Written without branches or int-to-float conversions so it vectorises.
 #[inline(always)]
 pub fn ln_fast(x: f64) -> f64 {
     let bits = x.to_bits();
-    let exp = ((bits >> 52) as i64) - 1023;
     let m = f64::from_bits((bits & 0x000F_FFFF_FFFF_FFFF) | 0x3FF0_0000_0000_0000);
     // Fold the mantissa into [sqrt(1/2), sqrt(2)) so the series argument stays below 0.172.
     let big = m > SQRT2;
     let m = if big { m * 0.5 } else { m };
-    let e = (exp + big as i64) as f64;
+    // The exponent as a float without a conversion instruction: 2^52 + k has k in its low bits.
+    let biased = (bits >> 52) + big as u64;
+    let e = f64::from_bits(0x4330_0000_0000_0000 | biased) - (4_503_599_627_370_496.0 + 1023.0);
     // ln m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m - 1)/(m + 1); |s| <= 0.1716.
     let s = (m - 1.0) / (m + 1.0);
     let z = s * s;
-    let mut p = 1.0 / 15.0;
-    p = p * z + 1.0 / 13.0;
-    p = p * z + 1.0 / 11.0;
-    p = p * z + 1.0 / 9.0;
+    // Truncated after s^9/9: the error (< 7e-10) is a hundredth of the 2^-24 quantum.
+    let mut p = 1.0 / 9.0;
     p = p * z + 1.0 / 7.0;
     p = p * z + 1.0 / 5.0;
     p = p * z + 1.0 / 3.0;
@@ -47,10 +47,10 @@ pub fn round_to_i64(v: f64) -> i64 {
     ((v + ROUND_MAGIC).to_bits() as i64) - (ROUND_MAGIC.to_bits() as i64)
 }
 
-/// A loss value the fast path can take: finite, positive and normal.
+/// A loss value the fast path can take: finite, positive and normal (a range test on the bits).
 #[inline(always)]
 pub fn is_usable(x: f64) -> bool {
-    x >= f64::MIN_POSITIVE && x <= f64::MAX
+    x.to_bits().wrapping_sub(0x0010_0000_0000_0000) < 0x7FE0_0000_0000_0000
 }
 
 /// The quantised log of a usable value.
@@ -66,6 +66,23 @@ pub fn quantise(x: f64) -> i64 {
     } else {
         round_to_i64(x.ln() * Q)
     }
+}
+
+/// `ys[i] = quantise_fast(xs[i])`; false if some value is not usable (then `ys` is meaningless).
+#[inline(always)]
+fn quantise_block_body(xs: &[f64], ys: &mut [i64]) -> bool {
+    let mut unusable = 0u64;
+    for (y, &x) in ys.iter_mut().zip(xs) {
+        let ok = is_usable(x);
+        unusable += !ok as u64;
+        *y = quantise_fast(if ok { x } else { 1.0 });
+    }
+    unusable == 0
+}
+
+super::simd::dispatch! {
+    /// [`quantise_block_body`] compiled for the widest vector unit available.
+    pub fn quantise_block(xs: &[f64], ys: &mut [i64]) -> bool = quantise_block_body;
 }
 
 /// Quantised log-loss back to natural-log units.
@@ -93,7 +110,7 @@ mod tests {
             let v = 0.5 + i as f64 * 1.5e-5;
             worst = worst.max((ln_fast(v) - v.ln()).abs());
         }
-        assert!(worst < 1e-12, "worst |ln_fast - ln| = {worst}");
+        assert!(worst < 1e-9, "worst |ln_fast - ln| = {worst}");
     }
 
     #[test]

@@ -115,13 +115,7 @@ impl Series {
             return Ok(());
         }
         let mut ys = [0i64; super::kernel::BLOCK];
-        let mut usable = true;
-        for (y, &x) in ys.iter_mut().zip(blk.xs) {
-            let ok = quant::is_usable(x);
-            usable &= ok;
-            *y = quant::quantise_fast(if ok { x } else { 1.0 });
-        }
-        if !usable {
+        if !quant::quantise_block(blk.xs, &mut ys[..m]) {
             return self.append_slow(blk);
         }
         self.first_step.get_or_insert(blk.ts[0]);
@@ -134,10 +128,8 @@ impl Series {
             let bi = self.bucket_for(t);
             let level = self.level;
             let b = &mut self.buckets[bi];
-            let mut e = a + 1;
-            while e < m && (blk.ts[e] >> level) == b.idx {
-                e += 1;
-            }
+            // Steps increase, so the run ends at the first step past this bucket.
+            let e = if blk.ts[m - 1] >> level == b.idx { m } else { a + 1 + blk.ts[a + 1..].partition_point(|&t| t >> level == b.idx) };
             if let Some(p) = prev_point {
                 let d = ys[a] - p.yq;
                 b.add_delta(d, t, prev_delta);

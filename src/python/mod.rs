@@ -2,7 +2,9 @@
 //! around heavy work and maps core errors to `lrpulse` exceptions. No schedule logic lives here.
 
 mod arrays;
+mod curve;
 mod errors;
+mod logs;
 mod schedule;
 
 use pyo3::prelude::*;
@@ -16,6 +18,12 @@ mod _core {
 
     #[pymodule_export]
     use super::schedule::schedule_from_json;
+
+    #[pymodule_export]
+    use super::curve::{diagnose, PyCurveMonitor};
+
+    #[pymodule_export]
+    use super::logs::{find_runs, read_log, read_runs, run_files, PyLogStream};
 
     /// Number of threads large evaluations are split across (`LRPULSE_NUM_THREADS` sets it).
     #[pyfunction]
