@@ -223,8 +223,8 @@ def _linear_lr(s: Any, g: int, mode: str) -> _Part:
     start, end, n = float(s.start_factor), float(s.end_factor), _int_param(s, "total_iters")
     if n <= 0:
         if mode == _RESTART:
-            raise ConversionError(f"cannot convert LinearLR(total_iters={n}) started by SequentialLR: torch's "
-                                  "closed form divides by total_iters")
+            raise ConversionError(f"cannot convert LinearLR(total_iters={n}) started by SequentialLR at a milestone: "
+                                  "torch restarts it through its closed form, which needs total_iters >= 1")
         return _Part("LinearLR", _base(s, g), make=lambda lr: constant(lr * start), settle=0)
     return _Part("LinearLR", _base(s, g), settle=n,
                  make=lambda lr: linear(lr=lr, steps=n, start_factor=start, end_factor=end))
@@ -245,8 +245,8 @@ def _polynomial_lr(s: Any, g: int, mode: str) -> _Part:
     n, power = _int_param(s, "total_iters"), float(s.power)
     if n <= 0 or power == 0.0:
         if mode == _RESTART and n <= 0:
-            raise ConversionError(f"cannot convert PolynomialLR(total_iters={n}) started by SequentialLR: torch's "
-                                  "closed form divides by total_iters")
+            raise ConversionError(f"cannot convert PolynomialLR(total_iters={n}) started by SequentialLR at a "
+                                  "milestone: torch restarts it through its closed form, which needs total_iters >= 1")
         return _Part("PolynomialLR", _base(s, g), make=constant, settle=0)
     # Stepped without the initial flag, torch applies the ratio of steps -1 -> 0 first.
     first = ((1.0 - 0 / n) / (1.0 - (0 - 1) / n)) ** power if mode == _BLIND else 1.0

@@ -136,6 +136,10 @@ impl LogReader {
         self.driver.done()
     }
 
+    pub fn path(&self) -> &Path {
+        self.driver.path()
+    }
+
     pub fn truncated(&self) -> bool {
         self.driver.truncated()
     }
@@ -154,25 +158,27 @@ fn csv_delimiter(path: &Path) -> LogResult<u8> {
     Ok(csv::sniff_delimiter(&header))
 }
 
-/// Read every point of the log at `path` (a file, or a folder holding one run) into memory.
-pub fn read(path: &Path, options: &Options) -> LogResult<ScalarLog> {
+/// The run at `path`: the file itself, or the one run a folder holds (a TensorBoard run directory).
+pub fn resolve(path: &Path, format: Option<Format>) -> LogResult<Run> {
     let meta = std::fs::metadata(path).map_err(|e| LogError::io(path, &e))?;
     if !meta.is_dir() {
-        return read_run(&Run::single(path, options.format), options);
+        return Ok(Run::single(path, format));
     }
-    let runs = find_runs(path)?;
-    match runs.as_slice() {
-        [run] => read_run(run, options),
-        [] => Err(LogError::NoLogs { path: error::shown(path) }),
-        many => {
-            let names: Vec<&str> = many.iter().take(5).map(|r| r.name.as_str()).collect();
-            let more = if many.len() > 5 { ", ..." } else { "" };
-            let what = format!(
-                "a folder holding {} runs ({}{more}): read one of them, or scan the folder",
-                many.len(),
-                names.join(", ")
-            );
-            Err(LogError::format(path, what))
-        }
+    let mut runs = find_runs(path)?;
+    if runs.len() == 1 {
+        return Ok(runs.remove(0));
     }
+    let names: Vec<&str> = runs.iter().take(5).map(|r| r.name.as_str()).collect();
+    let more = if runs.len() > 5 { ", ..." } else { "" };
+    let what = format!(
+        "a folder holding {} runs ({}{more}): read one of them, or scan the folder",
+        runs.len(),
+        names.join(", ")
+    );
+    Err(LogError::format(path, what))
+}
+
+/// Read every point of the log at `path` (a file, or a folder holding one run) into memory.
+pub fn read(path: &Path, options: &Options) -> LogResult<ScalarLog> {
+    read_run(&resolve(path, options.format)?, options)
 }

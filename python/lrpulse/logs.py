@@ -1,0 +1,340 @@
+"""Read the training logs people already have, fast, and diagnose them.
+
+Formats (detected from the name, else the content; or pass ``format=``):
+
+- ``tfevents``: TensorBoard event files (torch ``SummaryWriter``, tensorboardX, TF/Keras), scalars
+  stored as ``simple_value`` or as one-element float tensors;
+- ``csv`` / ``tsv``: a header row, e.g. Lightning's ``metrics.csv`` (sparse rows) or Keras'
+  ``CSVLogger``; the step column is ``step=`` or the first of ``step``, ``global_step``,
+  ``iteration``, ``iter``, ``trainer/global_step``, ``epoch`` (else the row index);
+- ``jsonl``: one JSON object per line, any keys (nested objects become ``outer/inner``; Python's
+  ``NaN``/``Infinity`` accepted); ``trainer_state``: Hugging Face's ``trainer_state.json``;
+- ``text``: lines like ``step 100 ... loss 2.31``, ``step=100 loss=2.31``, ``[100] loss: 2.31``, or
+  your own regex with named groups ``step``, ``value`` and optionally ``tag``.
+
+Files are streamed (memory: a buffer plus the points kept), line formats are parsed on all cores and
+folders are read in parallel, all with the GIL released.
+
+>>> import lrpulse, pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "metrics.csv"
+>>> _ = path.write_text("step,train_loss,val_loss\\n0,2.5,\\n1,2.25,2.4\\n")
+>>> log = lrpulse.read_scalars(path)
+>>> steps, values = log["train_loss"]
+>>> steps.tolist(), values.tolist()
+([0, 1], [2.5, 2.25])
+>>> log["val_loss"][0].tolist(), log.format
+([1], 'csv')
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core
+from .errors import LogWarning, LrpulseError, TagNotFoundError
+
+if TYPE_CHECKING:
+    from .diagnosis import Diagnosis
+
+__all__ = ["Scalars", "RunResult", "read_scalars", "diagnose_file", "scan", "pick_loss_tag", "pick_val_tag"]
+
+PathLike = str | os.PathLike[str]
+Series = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
+class Scalars(dict[str, Series]):
+    """What :func:`read_scalars` returns: ``{tag: (steps, values)}`` plus what was learnt reading.
+
+    ``steps`` are int64, ``values`` float64, in file order (a resumed run may repeat steps).
+    Attributes: ``path``, ``format``, ``tags`` (every tag in the log, also those not asked for),
+    ``truncated`` (the file ended inside a record: a run still writing, or killed), ``skipped``
+    (records or cells skipped in lenient mode), ``wall_times`` (``{tag: seconds}``, event files only).
+    """
+
+    path: str
+    format: str
+    tags: list[str]
+    truncated: bool
+    skipped: int
+    wall_times: dict[str, npt.NDArray[np.float64]]
+
+    @classmethod
+    def _from_core(cls, raw: tuple[Any, ...]) -> Scalars:
+        path, fmt, truncated, skipped, tags, series = raw
+        out = cls((tag, (steps, values)) for tag, steps, values, _ in series)
+        out.path, out.format, out.truncated, out.skipped, out.tags = path, fmt, truncated, skipped, tags
+        out.wall_times = {tag: wall for tag, _, _, wall in series if wall is not None}
+        return out
+
+    def __repr__(self) -> str:
+        flags = (", truncated" if self.truncated else "") + (f", skipped={self.skipped}" if self.skipped else "")
+        counts = ", ".join(f"{tag!r}: {len(v)} points" for tag, (_, v) in self.items())
+        return f"<Scalars {self.format} {self.path!r}{flags}: {{{counts}}}>"
+
+
+def _tag_list(tags: str | Sequence[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    return [tags] if isinstance(tags, str) else [str(t) for t in tags]
+
+
+def _warn_if_incomplete(path: str, truncated: bool, skipped: int) -> None:
+    if truncated:
+        warnings.warn(f"{path}: the log ends inside a record (still being written, or the run was killed); "
+                      "every complete record was read", LogWarning, stacklevel=3)
+    if skipped:
+        warnings.warn(f"{path}: {skipped} damaged or malformed records skipped (lenient=True)", LogWarning, stacklevel=3)
+
+
+def read_scalars(
+    path: PathLike,
+    tags: str | Sequence[str] | None = None,
+    format: str = "auto",
+    lenient: bool = False,
+    *,
+    step: str | None = None,
+    pattern: str | None = None,
+) -> Scalars:
+    """Read scalar series from a log file (or a folder holding one TensorBoard run).
+
+    ``tags``: a tag or list of tags to keep (default all); a tag the log lacks raises
+    :class:`lrpulse.errors.TagNotFoundError` listing the tags present. ``format``: ``"auto"`` or one of
+    ``tfevents``, ``csv``, ``tsv``, ``jsonl``, ``trainer_state``, ``text``. ``lenient``: skip damaged
+    records and malformed lines (counted in ``.skipped``) instead of raising
+    :class:`lrpulse.errors.LogFormatError` (which names the byte offset or line). ``step``: the CSV
+    column or JSON key holding the step. ``pattern``: a regex for text logs with named groups ``value``,
+    ``step`` (else the line number) and ``tag`` (else the tag is ``value``).
+
+    A log that ends inside a record, or had records skipped, is read and flagged (``.truncated``,
+    ``.skipped``) with a :class:`lrpulse.errors.LogWarning`. The arrays own the buffers Rust filled: no copy.
+
+    >>> import lrpulse, pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "train.log"
+    >>> _ = p.write_text("step 10 loss 2.5 lr 0.1\\nstep 20 loss 2.0 lr 0.1\\n")
+    >>> lrpulse.read_scalars(p, "loss")["loss"][1].tolist()
+    [2.5, 2.0]
+    """
+    raw = _core.read_log(os.fspath(path), _tag_list(tags), format, lenient, step, pattern)
+    out = Scalars._from_core(raw)
+    _warn_if_incomplete(out.path, out.truncated, out.skipped)
+    return out
+
+
+_LOSS_NAMES = (
+    "loss", "train_loss", "train/loss", "training_loss", "loss/train", "train_loss_step", "train/loss_step",
+    "trainer/loss", "epoch_loss", "batch_loss", "train/epoch_loss", "losses/train",
+)  # fmt: skip
+_VAL_NAMES = ("val_loss", "eval_loss", "val/loss", "eval/loss", "validation_loss", "valid_loss", "loss/val",
+              "loss/validation", "validation/loss", "val_loss_epoch", "epoch_val_loss")  # fmt: skip
+_NOT_TRAIN = ("val", "eval", "test", "valid")
+
+
+def _pick(tags: Sequence[str], names: Sequence[str], accept: Any) -> str | None:
+    lower = {t.lower(): t for t in reversed(tags)}  # first occurrence wins
+    for name in names:
+        if name in lower:
+            return lower[name]
+    return next((t for t in tags if accept(t.lower())), None)
+
+
+def pick_loss_tag(tags: Sequence[str]) -> str | None:
+    """The training-loss tag among ``tags``: a well-known name (``loss``, ``train_loss``, ``train/loss``,
+    Lightning's ``train_loss_step``, Keras' ``epoch_loss``...), else the first tag mentioning ``loss``
+    that is not a validation/eval/test loss; ``None`` when there is none.
+
+    >>> pick_loss_tag(["epoch", "val_loss", "train_loss_epoch", "train_loss_step"])
+    'train_loss_step'
+    """
+    return _pick(tags, _LOSS_NAMES, lambda t: "loss" in t and not any(w in t for w in _NOT_TRAIN))
+
+
+def pick_val_tag(tags: Sequence[str]) -> str | None:
+    """The validation-loss tag among ``tags`` (``val_loss``, ``eval_loss``, ``val/loss``...), or ``None``.
+
+    >>> pick_val_tag(["loss", "eval_loss", "eval_runtime"])
+    'eval_loss'
+    """
+    return _pick(tags, _VAL_NAMES, lambda t: "loss" in t and any(w in t for w in _NOT_TRAIN))
+
+
+def _increasing(steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> Series:
+    """Make steps strictly increasing the way TensorBoard treats a restarted run: a point is dropped when
+    a later point has the same or an earlier step (the later write supersedes it)."""
+    if len(steps) < 2 or bool(np.all(steps[1:] > steps[:-1])):
+        return steps, values
+    later_min = np.minimum.accumulate(steps[::-1])[::-1]
+    keep = np.ones(len(steps), dtype=bool)
+    keep[:-1] = steps[:-1] < later_min[1:]
+    return steps[keep], values[keep]
+
+
+def _missing(path: str, tag: str | None, tags: list[str], what: str) -> TagNotFoundError:
+    present = ", ".join(repr(t) for t in tags[:20]) or "none"
+    name = f"no tag {tag!r}" if tag else f"no {what} tag found (pass tag=...)"
+    err = TagNotFoundError(f"{path}: {name}; tags present: {present}")
+    err.path, err.missing, err.available = path, [tag] if tag else [], list(tags)
+    return err
+
+
+class _Feed:
+    """Streams chunks of one run into a CurveMonitor, keeping steps increasing across chunks."""
+
+    def __init__(self) -> None:
+        from .diagnosis import CurveMonitor
+
+        self.monitor = CurveMonitor()
+        self.last: dict[str, int] = {}
+
+    def _fresh(self, key: str, s: npt.NDArray[np.int64], v: npt.NDArray[np.float64]) -> Series:
+        s, v = _increasing(s, v)
+        if key in self.last:  # a restart reaching back past this chunk: keep what was already fed
+            after = s > self.last[key]
+            s, v = s[after], v[after]
+        if len(s):
+            self.last[key] = int(s[-1])
+        return s, v
+
+    def update(self, loss: Series | None, val: Series | None) -> None:
+        s, v = self._fresh("loss", *loss) if loss is not None else (np.zeros(0, np.int64), np.zeros(0))
+        vs, vv = self._fresh("val", *val) if val is not None else (None, None)
+        if len(s) or (vv is not None and len(vv)):
+            self.monitor.update(v, steps=s, val_loss=vv, val_steps=vs)
+
+
+def diagnose_file(
+    path: PathLike,
+    tag: str | None = None,
+    format: str = "auto",
+    lenient: bool = False,
+    *,
+    val_tag: str | None = None,
+    step: str | None = None,
+    pattern: str | None = None,
+    chunk_points: int = 1 << 20,
+) -> Diagnosis:
+    """Diagnose the loss curve in a log file (see :func:`lrpulse.diagnose` for the verdict).
+
+    ``tag``: the training-loss tag (default: picked by :func:`pick_loss_tag`); ``val_tag``: the
+    validation loss (default: :func:`pick_val_tag`, if any). The file is streamed through
+    :class:`lrpulse.CurveMonitor` ``chunk_points`` points at a time, so memory stays bounded whatever
+    its size. Steps that go back (a resumed run) supersede the earlier points, as in TensorBoard.
+    Other arguments as in :func:`read_scalars`.
+
+    >>> import lrpulse, pathlib, tempfile, numpy as np
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "run.jsonl"
+    >>> loss = 3 * (1 + np.arange(400)) ** -0.3
+    >>> _ = p.write_text("".join(f'{{"step": {i}, "loss": {x}}}\\n' for i, x in enumerate(loss)))
+    >>> lrpulse.diagnose_file(p).label
+    'healthy'
+    """
+    files, run_format = _core.run_files(os.fspath(path))
+    fmt = run_format if format == "auto" and run_format else format
+    feed = _Feed()
+    tags: list[str] = []
+    truncated, skipped = False, 0
+    for file in files:  # several only for a TensorBoard run directory, read in name order
+        stream = _core.LogStream(os.fspath(file), None, fmt, lenient, step, pattern, chunk_points)
+        for chunk in stream:
+            tags = tags + [t for t in stream.tags if t not in tags]
+            tag = tag or pick_loss_tag(tags)
+            val_tag = val_tag or (pick_val_tag(tags) if tag else None)
+            by_tag = {t: (s, v) for t, s, v, _ in chunk}
+            feed.update(by_tag.get(tag) if tag else None, by_tag.get(val_tag) if val_tag else None)
+        tags = tags + [t for t in stream.tags if t not in tags]
+        truncated, skipped = truncated or stream.truncated, skipped + stream.skipped
+    if tag is None or tag not in tags:
+        raise _missing(os.fspath(path), tag, tags, "training-loss")
+    if val_tag is not None and val_tag not in tags:
+        raise _missing(os.fspath(path), val_tag, tags, "validation-loss")
+    _warn_if_incomplete(os.fspath(path), truncated, skipped)
+    return feed.monitor.diagnose()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run found by :func:`scan`: its ``name`` (path relative to the folder), ``path``, ``format``,
+    the loss ``tag`` and its ``steps``/``values``, the ``diagnosis`` (``None`` if not asked for or if
+    reading failed), the ``error`` that run raised (``None`` if it was read), and the ``truncated``
+    and ``skipped`` flags of :class:`Scalars`."""
+
+    name: str
+    path: str
+    format: str | None
+    tag: str | None = None
+    steps: npt.NDArray[np.int64] | None = None
+    values: npt.NDArray[np.float64] | None = None
+    diagnosis: Diagnosis | None = None
+    error: LrpulseError | None = None
+    truncated: bool = False
+    skipped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, diagnose: bool) -> RunResult:
+    if isinstance(raw, BaseException):
+        if not isinstance(raw, LrpulseError):
+            raise raw
+        return RunResult(name, getattr(raw, "path", None) or getattr(raw, "filename", None) or name, None, tag, error=raw)
+    log = Scalars._from_core(raw)
+    base = {"name": name, "path": log.path, "format": log.format, "truncated": log.truncated, "skipped": log.skipped}
+    loss_tag = tag or pick_loss_tag(log.tags)
+    if loss_tag is None or loss_tag not in log:
+        return RunResult(**base, tag=loss_tag, error=_missing(log.path, loss_tag, log.tags, "training-loss"))
+    steps, values = _increasing(*log[loss_tag])
+    diagnosis = None
+    if diagnose:
+        vt = val_tag or pick_val_tag(log.tags)
+        val = _increasing(*log[vt]) if vt in log else (None, None)
+        try:
+            from .diagnosis import diagnose as run_diagnosis
+
+            diagnosis = run_diagnosis(values, steps=steps, val_loss=val[1], val_steps=val[0])
+        except LrpulseError as e:
+            return RunResult(**base, tag=loss_tag, steps=steps, values=values, error=e)
+    return RunResult(**base, tag=loss_tag, steps=steps, values=values, diagnosis=diagnosis)
+
+
+def scan(
+    folder: PathLike,
+    tag: str | None = None,
+    format: str = "auto",
+    lenient: bool = False,
+    *,
+    val_tag: str | None = None,
+    step: str | None = None,
+    pattern: str | None = None,
+    diagnose: bool = True,
+    batch: int | None = None,
+) -> Iterator[RunResult]:
+    """Find every run under ``folder`` (recursively) and yield a :class:`RunResult` per run, sorted by name.
+
+    A run is a log file, named by its path relative to ``folder``, or a directory of TensorBoard event
+    files. Runs are read ``batch`` at a time (default: 4 per thread) in parallel with the GIL released;
+    a run that cannot be read yields a result with ``error`` set instead of stopping the scan. A folder
+    without logs raises :class:`lrpulse.errors.LogNotFoundError`. ``diagnose=False`` only reads.
+
+    >>> import lrpulse, pathlib, tempfile
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "a").mkdir(); _ = (root / "a" / "metrics.csv").write_text("step,loss\\n0,2\\n1,1.5\\n")
+    >>> [(r.name, r.tag, r.values.tolist()) for r in lrpulse.scan(root, diagnose=False)]
+    [('a/metrics.csv', 'loss', [2.0, 1.5])]
+    """
+    runs = _core.find_runs(os.fspath(folder))
+    # Read only the tags needed when they are known; otherwise all, to pick the loss tag per run.
+    wanted = None if tag is None or (diagnose and val_tag is None) else [tag] + ([val_tag] if val_tag else [])
+    size = batch or 4 * max(1, _core.num_threads())
+    for start in range(0, len(runs), size):
+        part = runs[start : start + size]
+        results = _core.read_runs(part, wanted, format, lenient, step, pattern)
+        for (name, _, _), raw in zip(part, results):
+            yield _result(name, raw, tag, val_tag, diagnose)
