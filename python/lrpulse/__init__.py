@@ -53,6 +53,9 @@ _LAZY = {
     "Diagnosis": ".diagnosis",
     "Segment": ".diagnosis",
     "CurveMonitor": ".diagnosis",
+    "read_scalars": ".logs",
+    "diagnose_file": ".logs",
+    "scan": ".logs",
 }
 
 
@@ -104,4 +107,7 @@ __all__ = [
     "Diagnosis",
     "Segment",
     "CurveMonitor",
+    "read_scalars",
+    "diagnose_file",
+    "scan",
 ]
