@@ -8,6 +8,7 @@ import numpy.typing as npt
 __all__ = [
     "Schedule", "__version__", "num_threads", "schedule_from_json",
     "LogStream", "find_runs", "read_log", "read_runs", "run_files",
+    "_CurveMonitor", "diagnose",
 ]
 __version__: str
 
