@@ -19,16 +19,16 @@ import sys
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-import torch  # noqa: E402
-from parity import max_rel_error  # noqa: E402
-from transformers import optimization as hf_opt  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import torch
+from parity import max_rel_error
+from transformers import optimization as hf_opt
 
-from lrpulse.compat import optax as ox  # noqa: E402
-from lrpulse.compat import transformers as hf  # noqa: E402
+from lrpulse.compat import optax as ox
+from lrpulse.compat import transformers as hf
 
 OPTAX_CASES = {
     "constant_schedule": [dict(value=3e-4)],

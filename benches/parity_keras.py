@@ -20,12 +20,12 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import jax  # noqa: E402
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from parity import F32_EPS, max_rel_error  # noqa: E402
+import jax
+import keras
+import numpy as np
+from parity import F32_EPS, max_rel_error
 
-import lrpulse  # noqa: E402
+import lrpulse
 
 K = keras.optimizers.schedules
 F32_TINY = float(np.finfo(np.float32).tiny)

@@ -176,7 +176,8 @@ cycle = st.fixed_dictionaries({
 @given(cycles=st.lists(cycle, min_size=1, max_size=4))
 def test_sgdr_schedule(cycles):
     starts = np.cumsum([0] + [kw["decay_steps"] for kw in cycles])
-    steps = steps_for(starts[-1], list(starts) + [s + kw["warmup_steps"] for s, kw in zip(starts, cycles)])
+    warmup_ends = [s + kw["warmup_steps"] for s, kw in zip(starts[:-1], cycles, strict=True)]
+    steps = steps_for(starts[-1], list(starts) + warmup_ends)
     check(ox.sgdr_schedule(cycles), optax.sgdr_schedule(cycles), steps, "sgdr")
 
 
@@ -219,7 +220,7 @@ def _pair(kind: str, lr: float, n: int):
        data=st.data())
 def test_join_schedules_including_unsorted_and_repeated_boundaries(parts, data):
     boundaries = data.draw(st.lists(st.integers(0, 1500), min_size=len(parts) - 1, max_size=len(parts) - 1))
-    refs, ours = zip(*(_pair(*p) for p in parts))
+    refs, ours = zip(*(_pair(*p) for p in parts), strict=True)
     steps = steps_for(1600, boundaries)
     check(ox.join_schedules(list(ours), boundaries), optax.join_schedules(list(refs), boundaries), steps,
           f"join {boundaries}")

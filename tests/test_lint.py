@@ -10,12 +10,12 @@ import sys
 
 import numpy as np
 import pytest
+from parity import assert_f64_close
 
 import lrpulse
-from lrpulse.errors import DTypeError, ParameterError
 from lrpulse import Finding, lint
 from lrpulse._lint import _CHUNK
-from parity import assert_f64_close
+from lrpulse.errors import DTypeError, ParameterError
 
 T = 10_000
 

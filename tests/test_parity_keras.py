@@ -176,7 +176,7 @@ def test_piecewise_constant_decay(config, seed):
     assert_matches_keras(ks, _probe_steps(boundaries, seed), knots=_around([0.0, *boundaries, FAR]))
     # The new value starts one step after the boundary (`step <= boundary` keeps the earlier one).
     s = lrpulse.from_keras(ks)
-    b = int(math.floor(boundaries[0]))
+    b = math.floor(boundaries[0])
     assert s(b) == pytest.approx(values[0]) and s(b + 1) == pytest.approx(values[1])
 
 

@@ -298,7 +298,7 @@ def _ramps(spec: dict[str, Any], offset: float, limit: float):
     elif kind == "sequence":
         starts = [0.0, *spec["boundaries"]]
         ends = [*spec["boundaries"], math.inf]
-        for child, b, e in zip(spec["schedules"], starts, ends):
+        for child, b, e in zip(spec["schedules"], starts, ends, strict=True):
             yield from _ramps(child, offset + b, min(limit, offset + e))
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from . import _core
 from .errors import DTypeError, ParameterError
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _number(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
+    if isinstance(v, bool) or (not isinstance(v, (int, float)) and not hasattr(v, "__float__")):
         raise DTypeError(f"{name} must be a number, got {name}={v!r}")
     x = float(v)
     if not math.isfinite(x):
@@ -65,7 +65,7 @@ def _choice(name: str, v: Any, options: tuple[str, ...]) -> str:
 
 
 def _numbers(name: str, vs: Any) -> list[float]:
-    if isinstance(vs, (str, bytes)) or not isinstance(vs, Sequence) and not hasattr(vs, "tolist"):
+    if isinstance(vs, (str, bytes)) or (not isinstance(vs, Sequence) and not hasattr(vs, "tolist")):
         raise DTypeError(f"{name} must be a list of numbers, got {name}={vs!r}")
     return [_number(f"{name}[{i}]", v) for i, v in enumerate(list(vs))]
 

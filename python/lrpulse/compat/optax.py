@@ -326,7 +326,7 @@ def piecewise_interpolate_schedule(interpolate_type: str, init_value: float,
         knots.append((b, value))
     if len(knots) == 1:
         return constant(lr=knots[0][1])
-    steps, values = zip(*knots)
+    steps, values = zip(*knots, strict=True)
     return piecewise_interpolate(steps, values, shape=shapes[interpolate_type])
 
 
@@ -352,4 +352,4 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[float]) -
     for i, b in enumerate(bounds):
         if b < 0:
             raise ParameterError(f"boundaries[{i}] must be >= 0, got boundaries[{i}]={b}")
-    return chain([(0.0, schedules[0]), *zip(bounds, schedules[1:])])
+    return chain([(0.0, schedules[0]), *zip(bounds, schedules[1:], strict=True)])
