@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -282,7 +283,7 @@ def _warmup_findings(schedule: Schedule, scan: _Scan, total: int) -> list[Findin
     return out
 
 
-def _ramps(spec: dict[str, Any], offset: float, limit: float):
+def _ramps(spec: dict[str, Any], offset: float, limit: float) -> Iterator[tuple[float, float]]:
     """(first step, last step) of every explicit warmup ramp in a spec, in plan steps."""
     kind = spec["kind"]
     ramp = {"wsd": "warmup_steps", "warmup": "warmup_steps", "inverse_sqrt": "warmup_steps",

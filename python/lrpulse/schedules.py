@@ -72,9 +72,9 @@ def _numbers(name: str, vs: Any) -> list[float]:
 
 def _schedule(name: str, s: Any) -> dict[str, Any]:
     if isinstance(s, Schedule):
-        return json.loads(s.to_json())
+        return s.to_dict()
     if isinstance(s, Mapping):
-        return json.loads(schedule_from_dict(s).to_json())
+        return schedule_from_dict(s).to_dict()
     raise DTypeError(f"{name} must be an lrpulse Schedule, got {name}={s!r}")
 
 
