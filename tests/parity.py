@@ -26,28 +26,26 @@ def max_rel_error(ours, ref) -> float:
 
 def assert_f64_close(ours, ref, *, peak: float | None = None, what: str = "") -> float:
     """Assert float64 parity; return the max relative error for reporting."""
-    ours = np.asarray(ours, dtype=np.float64)
-    ref = np.asarray(ref, dtype=np.float64)
-    assert ours.shape == ref.shape, (what, ours.shape, ref.shape)
-    peak = float(np.max(np.abs(ref))) if peak is None else peak
-    err = np.abs(ours - ref)
-    bad = err > F64_RTOL * np.abs(ref) + 2.0**-50 * peak
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise AssertionError(
-            f"{what}: {int(bad.sum())} of {ref.size} values differ; first at index {i}: ours={ours[i]!r} ref={ref[i]!r}"
-        )
-    return max_rel_error(ours, ref)
+    ours, ref, peak = _as_f64(ours, ref, peak, what)
+    return _assert_within(ours, ref, F64_RTOL * np.abs(ref) + 2.0**-50 * peak, what)
 
 
 def assert_f32_close(ours, ref, *, peak: float | None = None, ulps: float = 8.0, what: str = "") -> float:
     """Assert parity with a float32 reference; return the max relative error for reporting."""
+    ours, ref, peak = _as_f64(ours, ref, peak, what)
+    return _assert_within(ours, ref, ulps * F32_EPS * (np.abs(ref) + peak), what)
+
+
+def _as_f64(ours, ref, peak: float | None, what: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Both sides as float64 arrays of one shape, and the peak the absolute tolerance scales with."""
     ours = np.asarray(ours, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     assert ours.shape == ref.shape, (what, ours.shape, ref.shape)
-    peak = float(np.max(np.abs(ref))) if peak is None else peak
-    err = np.abs(ours - ref)
-    bad = err > ulps * F32_EPS * (np.abs(ref) + peak)
+    return ours, ref, float(np.max(np.abs(ref))) if peak is None else peak
+
+
+def _assert_within(ours: np.ndarray, ref: np.ndarray, tolerance: np.ndarray, what: str) -> float:
+    bad = np.abs(ours - ref) > tolerance
     if bad.any():
         i = int(np.argmax(bad))
         raise AssertionError(

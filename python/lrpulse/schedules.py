@@ -43,8 +43,13 @@ __all__ = [
 ]
 
 
+def _is_number(v: Any) -> bool:
+    # numpy and torch scalars convert through __float__; True/False are ints to Python, not LRs to us.
+    return not isinstance(v, bool) and (isinstance(v, (int, float)) or hasattr(v, "__float__"))
+
+
 def _number(name: str, v: Any) -> float:
-    if isinstance(v, bool) or (not isinstance(v, (int, float)) and not hasattr(v, "__float__")):
+    if not _is_number(v):
         raise DTypeError(f"{name} must be a number, got {name}={v!r}")
     x = float(v)
     if not math.isfinite(x):
@@ -76,6 +81,13 @@ def _schedule(name: str, s: Any) -> dict[str, Any]:
     if isinstance(s, Mapping):
         return schedule_from_dict(s).to_dict()
     raise DTypeError(f"{name} must be an lrpulse Schedule, got {name}={s!r}")
+
+
+def _schedules(name: str, schedules: Any) -> list[dict[str, Any]]:
+    # A lone Schedule or spec dict is a likely slip for a one-element list: refuse it rather than iterate it.
+    if isinstance(schedules, (Schedule, Mapping)) or not isinstance(schedules, Sequence):
+        raise DTypeError(f"{name} must be a list of Schedule, got {name}={schedules!r}")
+    return [_schedule(f"{name}[{i}]", s) for i, s in enumerate(schedules)]
 
 
 def _build(kind: str, **fields: Any) -> Schedule:
@@ -311,9 +323,7 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[float]) -> Sche
     >>> sequence([constant(lr=1.0), constant(lr=0.5)], boundaries=[10])(10)
     0.5
     """
-    if isinstance(schedules, (Schedule, Mapping)) or not isinstance(schedules, Sequence):
-        raise DTypeError(f"schedules must be a list of Schedule, got schedules={schedules!r}")
-    return _build("sequence", schedules=[_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)],
+    return _build("sequence", schedules=_schedules("schedules", schedules),
                   boundaries=_numbers("boundaries", boundaries))
 
 
@@ -323,9 +333,7 @@ def product(schedules: Sequence[Schedule]) -> Schedule:
     >>> product([constant(lr=0.1), step_decay(lr=1.0, step_size=10)])(10)
     0.05
     """
-    if isinstance(schedules, (Schedule, Mapping)) or not isinstance(schedules, Sequence):
-        raise DTypeError(f"schedules must be a list of Schedule, got schedules={schedules!r}")
-    return _build("product", schedules=[_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)])
+    return _build("product", schedules=_schedules("schedules", schedules))
 
 
 _FACTORIES: dict[str, Callable[..., Schedule]] = {
@@ -350,12 +358,18 @@ def schedule_from_dict(spec: Mapping[str, Any]) -> Schedule:
     factory = _FACTORIES.get(kind) if isinstance(kind, str) else None
     if factory is None:
         raise ParameterError(f"kind must be one of {', '.join(sorted(_FACTORIES))}, got kind={kind!r}")
+    return _call_with_fields(factory, fields, where=str(kind))
+
+
+def _call_with_fields(factory: Callable[..., Schedule], fields: Mapping[str, Any], where: str) -> Schedule:
+    """``factory(**fields)`` for fields read from a config: a missing or unknown field is a bad value
+    there (ParameterError naming ``where``), not a programming error (the bare TypeError Python raises)."""
     try:
         return factory(**fields)
     except TypeError as e:
         if isinstance(e, DTypeError):
             raise
-        raise ParameterError(f"{kind}: {e}") from None
+        raise ParameterError(f"{where}: {e}") from None
 
 
 def schedule_from_json(text: str) -> Schedule:

@@ -10,11 +10,31 @@ from ..errors import ParameterError
 from ..schedules import Schedule, _number, sequence
 
 
-def rate(name: str, v: Any) -> float:
-    """A value that ends up as a learning rate: a finite number >= 0."""
+def non_negative(name: str, v: Any) -> float:
+    """A finite number >= 0: a learning rate, a scale, a warmup length.
+
+    >>> non_negative("warmup_steps", 10)
+    10.0
+    """
     x = _number(name, v)
     if x < 0:
         raise ParameterError(f"{name} must be >= 0, got {name}={x}")
+    return x
+
+
+# The name the constructors use for values that end up as learning rates (or factors of one).
+rate = non_negative
+
+
+def positive(name: str, v: Any) -> float:
+    """A finite number > 0: a divisor or a length that may not be empty.
+
+    >>> positive("div_factor", 25)
+    25.0
+    """
+    x = _number(name, v)
+    if x <= 0:
+        raise ParameterError(f"{name} must be > 0, got {name}={x}")
     return x
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import DTypeError, ParameterError
-from ..schedules import Schedule
+from ..schedules import Schedule, _is_number
 from ._common import rate
 
 Schedules = Schedule | list[Schedule]
@@ -17,8 +17,7 @@ def base_lrs(optimizer_or_lr: Any) -> list[float]:
     """One base LR per param group, as torch's LambdaLR takes them (``initial_lr``, else ``lr``)."""
     groups = getattr(optimizer_or_lr, "param_groups", None)
     if groups is None:
-        if isinstance(optimizer_or_lr, bool) or (not isinstance(optimizer_or_lr, (int, float)) and \
-                not hasattr(optimizer_or_lr, "__float__")):
+        if not _is_number(optimizer_or_lr):
             raise DTypeError("optimizer_or_lr must be a learning rate or an optimizer with param_groups, "
                              f"got optimizer_or_lr={optimizer_or_lr!r}")
         return [rate("optimizer_or_lr", optimizer_or_lr)]

@@ -41,6 +41,7 @@ from typing import Any
 from ..errors import DTypeError, ParameterError
 from ..schedules import (
     Schedule,
+    _call_with_fields,
     _flag,
     _number,
     constant,
@@ -50,7 +51,7 @@ from ..schedules import (
     piecewise_interpolate,
     polynomial,
 )
-from ._common import chain, rate, whole_steps
+from ._common import chain, non_negative, positive, rate, whole_steps
 
 __all__ = [
     "constant_schedule",
@@ -87,10 +88,8 @@ def polynomial_schedule(init_value: float, end_value: float, power: float, trans
     0.25
     """
     init, end = rate("init_value", init_value), rate("end_value", end_value)
-    power, steps = _number("power", power), _number("transition_steps", transition_steps)
+    power, steps = non_negative("power", power), _number("transition_steps", transition_steps)
     begin = max(_number("transition_begin", transition_begin), 0.0)
-    if power < 0:
-        raise ParameterError(f"power must be >= 0, got power={power}")
     if steps <= 0 or power == 0:
         return constant(lr=init)  # optax: no transition at all, or frac ** 0 == 1 throughout
     return polynomial(lr=init, end_lr=end, decay_steps=steps, power=power, begin=begin)
@@ -146,12 +145,10 @@ def exponential_decay(init_value: float, transition_steps: float, decay_rate: fl
     0.25
     """
     init = rate("init_value", init_value)
-    steps, decay = _number("transition_steps", transition_steps), _number("decay_rate", decay_rate)
+    steps, decay = _number("transition_steps", transition_steps), non_negative("decay_rate", decay_rate)
     begin = max(_number("transition_begin", transition_begin), 0.0)
     staircase = _flag("staircase", staircase)
     end = None if end_value is None else rate("end_value", end_value)
-    if decay < 0:
-        raise ParameterError(f"decay_rate must be >= 0, got decay_rate={decay}")
     if steps <= 0 or decay == 0:
         return constant(lr=init)
     if end is not None and (end >= init if decay < 1 else end <= init):
@@ -166,22 +163,11 @@ def cosine_decay_schedule(init_value: float, decay_steps: float, alpha: float = 
     >>> float(cosine_decay_schedule(1.0, decay_steps=100, alpha=0.1)(100))
     0.1
     """
-    init, steps = rate("init_value", init_value), _number("decay_steps", decay_steps)
-    alpha, exponent = rate("alpha", alpha), _number("exponent", exponent)
-    if steps <= 0:
-        raise ParameterError(f"decay_steps must be > 0, got decay_steps={steps}")
-    if exponent < 0:
-        raise ParameterError(f"exponent must be >= 0, got exponent={exponent}")
+    init, steps = rate("init_value", init_value), positive("decay_steps", decay_steps)
+    alpha, exponent = rate("alpha", alpha), non_negative("exponent", exponent)
     if exponent == 0:
         return constant(lr=init)  # cosine ** 0 == 1 at every step
     return cosine(lr=init, decay_steps=steps, min_lr=alpha * init, exponent=exponent)
-
-
-def _check_warmup(warmup_steps: float) -> float:
-    w = _number("warmup_steps", warmup_steps)
-    if w < 0:
-        raise ParameterError(f"warmup_steps must be >= 0, got warmup_steps={w}")
-    return w
 
 
 def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_steps: float, decay_steps: float,
@@ -193,7 +179,7 @@ def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_st
     0.5
     """
     peak, end = rate("peak_value", peak_value), rate("end_value", end_value)
-    w, total = _check_warmup(warmup_steps), _number("decay_steps", decay_steps)
+    w, total = non_negative("warmup_steps", warmup_steps), _number("decay_steps", decay_steps)
     if total <= w:
         raise ParameterError(f"decay_steps must be > warmup_steps ({w}) as it includes the warmup, "
                              f"got decay_steps={total}")
@@ -211,7 +197,7 @@ def warmup_exponential_decay_schedule(init_value: float, peak_value: float, warm
     >>> float(warmup_exponential_decay_schedule(0.0, 1.0, 10, transition_steps=10, decay_rate=0.5)(30))
     0.25
     """
-    peak, w = rate("peak_value", peak_value), _check_warmup(warmup_steps)
+    peak, w = rate("peak_value", peak_value), non_negative("warmup_steps", warmup_steps)
     decay = exponential_decay(peak, transition_steps, decay_rate, transition_begin, staircase, end_value)
     return join_schedules([linear_schedule(init_value, peak, w), decay], [w])
 
@@ -240,12 +226,7 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
     for i, kwargs in enumerate(cosine_kwargs):
         if not isinstance(kwargs, Mapping):
             raise DTypeError(f"cosine_kwargs[{i}] must be a dict, got cosine_kwargs[{i}]={kwargs!r}")
-        try:
-            schedules.append(warmup_cosine_decay_schedule(**kwargs))
-        except TypeError as e:
-            if isinstance(e, DTypeError):
-                raise
-            raise ParameterError(f"cosine_kwargs[{i}]: {e}") from None
+        schedules.append(_call_with_fields(warmup_cosine_decay_schedule, kwargs, where=f"cosine_kwargs[{i}]"))
         step += _number(f"cosine_kwargs[{i}]['decay_steps']", kwargs["decay_steps"])
         boundaries.append(step)
     if not schedules:
@@ -254,20 +235,11 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
 
 
 def _onecycle_steps(transition_steps: float, **fractions: float) -> float:
-    steps = _number("transition_steps", transition_steps)
-    if steps <= 0:
-        raise ParameterError(f"transition_steps must be > 0, got transition_steps={steps}")
+    steps = positive("transition_steps", transition_steps)
     for name, v in fractions.items():
         if not 0 <= _number(name, v) <= 1:
             raise ParameterError(f"{name} must be in [0, 1], got {name}={v}")
     return steps
-
-
-def _divisor(name: str, v: float) -> float:
-    x = _number(name, v)
-    if x <= 0:
-        raise ParameterError(f"{name} must be > 0, got {name}={x}")
-    return x
 
 
 def cosine_onecycle_schedule(transition_steps: float, peak_value: float, pct_start: float = 0.3,
@@ -279,7 +251,7 @@ def cosine_onecycle_schedule(transition_steps: float, peak_value: float, pct_sta
     1.0
     """
     steps = _onecycle_steps(transition_steps, pct_start=pct_start)
-    div, final = _divisor("div_factor", div_factor), _divisor("final_div_factor", final_div_factor)
+    div, final = positive("div_factor", div_factor), positive("final_div_factor", final_div_factor)
     peak = rate("peak_value", peak_value)
     return piecewise_interpolate_schedule(
         "cosine", peak / div, {int(pct_start * steps): div, int(steps): 1.0 / (div * final)})
@@ -296,7 +268,7 @@ def linear_onecycle_schedule(transition_steps: float, peak_value: float, pct_sta
     1.0
     """
     steps = _onecycle_steps(transition_steps, pct_start=pct_start, pct_final=pct_final)
-    div, final = _divisor("div_factor", div_factor), _divisor("final_div_factor", final_div_factor)
+    div, final = positive("div_factor", div_factor), positive("final_div_factor", final_div_factor)
     peak = rate("peak_value", peak_value)
     return piecewise_interpolate_schedule("linear", peak / div, {
         int(pct_start * steps): div, int(pct_final * steps): 1.0 / div, steps: 1.0 / final})

@@ -43,7 +43,7 @@ from typing import Any
 
 from ..errors import ConversionError, ParameterError
 from ..schedules import Schedule, _number, constant, cosine, inverse_sqrt, linear, polynomial, warmup, wsd
-from ._common import chain, rate, whole_steps
+from ._common import chain, positive, rate, whole_steps
 from ._optimizer import Schedules, defaults_lr, per_group
 
 __all__ = [
@@ -71,6 +71,10 @@ def _warmup(w: float, rest: Schedule) -> Schedule:
 def _ramp_then(base: float, w: float, rest: Schedule) -> Schedule:
     """HF's ramp ``base * t / w`` for ``t < w``, then ``rest`` on ``t - w``, whatever ``rest(0)`` is."""
     return rest if w == 0 else chain([(0.0, linear(lr=base, steps=w, start_factor=0.0, end_factor=1.0)), (w, rest)])
+
+
+def _warmup_and_total(num_warmup_steps: Any, num_training_steps: Any) -> tuple[float, float]:
+    return whole_steps("num_warmup_steps", num_warmup_steps), whole_steps("num_training_steps", num_training_steps)
 
 
 def _cycles(v: Any) -> float:
@@ -111,7 +115,7 @@ def get_linear_schedule_with_warmup(optimizer_or_lr: Any, num_warmup_steps: int,
     >>> float(get_linear_schedule_with_warmup(1.0, 10, 110)(60))
     0.5
     """
-    w, total = whole_steps("num_warmup_steps", num_warmup_steps), whole_steps("num_training_steps", num_training_steps)
+    w, total = _warmup_and_total(num_warmup_steps, num_training_steps)
 
     def build(base: float) -> Schedule:
         if total - w >= 1:
@@ -143,7 +147,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(optimizer_or_lr: Any, num_warmup
     >>> float(get_cosine_with_min_lr_schedule_with_warmup(1.0, 0, 100, min_lr_rate=0.1)(100))
     0.1
     """
-    w, total = whole_steps("num_warmup_steps", num_warmup_steps), whole_steps("num_training_steps", num_training_steps)
+    w, total = _warmup_and_total(num_warmup_steps, num_training_steps)
     span, cycles = max(1.0, total - w), _cycles(num_cycles)
     ratio = _min_lr_ratio(optimizer_or_lr, min_lr, min_lr_rate)
     return per_group(optimizer_or_lr, last_epoch,
@@ -172,7 +176,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     >>> float(get_cosine_with_min_lr_schedule_with_warmup_lr_rate(1.0, 4, 104, min_lr_rate=0.0)(0))
     0.25
     """
-    w, total = whole_steps("num_warmup_steps", num_warmup_steps), whole_steps("num_training_steps", num_training_steps)
+    w, total = _warmup_and_total(num_warmup_steps, num_training_steps)
     span, cycles = max(1.0, total - w), _cycles(num_cycles)
     ratio = _min_lr_ratio(optimizer_or_lr, min_lr, min_lr_rate)
     start = 1.0 / max(1.0, w) if warmup_lr_rate is None else rate("warmup_lr_rate", warmup_lr_rate)
@@ -205,10 +209,8 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(optimizer_or_lr: Any, num
     >>> float(get_cosine_with_hard_restarts_schedule_with_warmup(1.0, 0, 100, num_cycles=2)(50))
     1.0
     """
-    w, total = whole_steps("num_warmup_steps", num_warmup_steps), whole_steps("num_training_steps", num_training_steps)
-    cycles = _number("num_cycles", num_cycles)
-    if cycles <= 0:
-        raise ParameterError(f"num_cycles must be > 0, got num_cycles={cycles}")
+    w, total = _warmup_and_total(num_warmup_steps, num_training_steps)
+    cycles = positive("num_cycles", num_cycles)
     span = max(1.0, total - w)
     period = span / cycles
 
@@ -236,12 +238,10 @@ def get_polynomial_decay_schedule_with_warmup(optimizer_or_lr: Any, num_warmup_s
     >>> float(get_polynomial_decay_schedule_with_warmup(1.0, 0, 100, lr_end=0.0, power=2.0)(50))
     0.25
     """
-    w, total = whole_steps("num_warmup_steps", num_warmup_steps), whole_steps("num_training_steps", num_training_steps)
-    lr_init, end, power = defaults_lr(optimizer_or_lr), rate("lr_end", lr_end), _number("power", power)
+    w, total = _warmup_and_total(num_warmup_steps, num_training_steps)
+    lr_init, end, power = defaults_lr(optimizer_or_lr), rate("lr_end", lr_end), positive("power", power)
     if not lr_init > end:
         raise ParameterError(f"lr_end must be < the initial lr ({lr_init}), got lr_end={end}")
-    if power <= 0:
-        raise ParameterError(f"power must be > 0, got power={power}")
 
     def build(base: float) -> Schedule:
         floor = base * (end / lr_init)  # HF's LambdaLR multiplies the group's base LR by lr_end / lr_init
