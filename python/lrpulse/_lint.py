@@ -58,6 +58,11 @@ class Finding:
     step: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The finding as plain data, e.g. for ``json.dumps`` (the CLI's ``lint --json``).
+
+        >>> sorted(Finding("zero_lr", "warning", "the LR is 0 at every step", 0).to_dict())
+        ['code', 'message', 'severity', 'step']
+        """
         return asdict(self)
 
 

@@ -373,5 +373,9 @@ def _call_with_fields(factory: Callable[..., Schedule], fields: Mapping[str, Any
 
 
 def schedule_from_json(text: str) -> Schedule:
-    """Build a schedule from ``Schedule.to_json()`` text."""
+    """Build a schedule from ``Schedule.to_json()`` text.
+
+    >>> schedule_from_json('{"kind": "constant", "lr": 0.001}') == constant(lr=1e-3)
+    True
+    """
     return schedule_from_dict(json.loads(text))

@@ -39,7 +39,11 @@ def positive(name: str, v: Any) -> float:
 
 
 def whole_steps(name: str, v: Any) -> float:
-    """A step count: a whole number >= 0 (``100`` and ``100.0`` both pass, ``2.5`` does not)."""
+    """A step count: a whole number >= 0 (``100`` and ``100.0`` both pass, ``2.5`` does not).
+
+    >>> whole_steps("num_warmup_steps", 100.0)
+    100.0
+    """
     x = _number(name, v)
     if x < 0 or x != math.floor(x):
         raise ParameterError(f"{name} must be a whole number of steps >= 0, got {name}={v!r}")

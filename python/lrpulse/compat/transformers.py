@@ -317,7 +317,9 @@ def _no_closed_form(name: str, why: str) -> Callable[..., Schedules]:
         raise ConversionError(f"{name} has no closed form: {why}")
 
     refuse.__name__ = refuse.__qualname__ = name
-    refuse.__doc__ = f"Raises :class:`~lrpulse.errors.ConversionError`: {why}."
+    refuse.__doc__ = (f"Raises :class:`~lrpulse.errors.ConversionError`: {why}.\n\n"
+                      f">>> {name}(1e-3)\nTraceback (most recent call last):\n    ...\n"
+                      f"lrpulse.errors.ConversionError: {name} has no closed form: {why}\n")
     return refuse
 
 
