@@ -73,8 +73,8 @@ class TagNotFoundError(LrpulseError, KeyError):
     """
 
     path: str | None = None
-    missing: list[str] = []
-    available: list[str] = []
+    missing: tuple[str, ...] | list[str] = ()
+    available: tuple[str, ...] | list[str] = ()
 
     def __str__(self) -> str:  # KeyError would print the message quoted, as a repr
         return str(self.args[0]) if self.args else ""

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,10 +87,15 @@ def _tag_list(tags: str | Sequence[str] | None) -> list[str] | None:
 
 def _warn_if_incomplete(path: str, truncated: bool, skipped: int) -> None:
     if truncated:
-        warnings.warn(f"{path}: the log ends inside a record (still being written, or the run was killed); "
-                      "every complete record was read", LogWarning, stacklevel=3)
+        warnings.warn(
+            f"{path}: the log ends inside a record (still being written, or the run was killed); "
+            "every complete record was read",
+            LogWarning,
+            stacklevel=3,
+        )
     if skipped:
-        warnings.warn(f"{path}: {skipped} damaged or malformed records skipped (lenient=True)", LogWarning, stacklevel=3)
+        msg = f"{path}: {skipped} damaged or malformed records skipped (lenient=True)"
+        warnings.warn(msg, LogWarning, stacklevel=3)
 
 
 def read_scalars(
@@ -284,24 +289,25 @@ def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, diagnose:
     if isinstance(raw, BaseException):
         if not isinstance(raw, LrpulseError):
             raise raw
-        return RunResult(name, getattr(raw, "path", None) or getattr(raw, "filename", None) or name, None, tag, error=raw)
+        path = getattr(raw, "path", None) or getattr(raw, "filename", None) or name
+        return RunResult(name, path, None, tag, error=raw)
     log = Scalars._from_core(raw)
-    base = {"name": name, "path": log.path, "format": log.format, "truncated": log.truncated, "skipped": log.skipped}
     loss_tag = tag or pick_loss_tag(log.tags)
+    base = RunResult(name, log.path, log.format, loss_tag, truncated=log.truncated, skipped=log.skipped)
     if loss_tag is None or loss_tag not in log:
-        return RunResult(**base, tag=loss_tag, error=_missing(log.path, loss_tag, log.tags, "training-loss"))
+        return replace(base, error=_missing(log.path, loss_tag, log.tags, "training-loss"))
     steps, values = _increasing(*log[loss_tag])
-    diagnosis = None
-    if diagnose:
-        vt = val_tag or pick_val_tag(log.tags)
-        val = _increasing(*log[vt]) if vt in log else (None, None)
-        try:
-            from .diagnosis import diagnose as run_diagnosis
+    base = replace(base, steps=steps, values=values)
+    if not diagnose:
+        return base
+    vt = val_tag or pick_val_tag(log.tags)
+    val_steps, val_values = _increasing(*log[vt]) if vt is not None and vt in log else (None, None)
+    from .diagnosis import diagnose as run_diagnosis
 
-            diagnosis = run_diagnosis(values, steps=steps, val_loss=val[1], val_steps=val[0])
-        except LrpulseError as e:
-            return RunResult(**base, tag=loss_tag, steps=steps, values=values, error=e)
-    return RunResult(**base, tag=loss_tag, steps=steps, values=values, diagnosis=diagnosis)
+    try:
+        return replace(base, diagnosis=run_diagnosis(values, steps=steps, val_loss=val_values, val_steps=val_steps))
+    except LrpulseError as e:
+        return replace(base, error=e)
 
 
 def scan(
@@ -336,5 +342,5 @@ def scan(
     for start in range(0, len(runs), size):
         part = runs[start : start + size]
         results = _core.read_runs(part, wanted, format, lenient, step, pattern)
-        for (name, _, _), raw in zip(part, results):
+        for (name, _, _), raw in zip(part, results, strict=True):
             yield _result(name, raw, tag, val_tag, diagnose)

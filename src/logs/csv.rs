@@ -2,8 +2,8 @@
 //! cells), Keras' `CSVLogger`, and hand-written ones.
 //!
 //! The step column is chosen by name (`step=` or the first of [`STEP_NAMES`]; without one, the data row
-//! index is the step); every other column is a tag named by its header. Empty cells are skipped (a
-//! Lightning row holds only the metrics logged at that step). Columns whose first data row holds text
+//! index is the step); every other column is a tag named by its header. Empty cells and `NA` markers
+//! are skipped (a Lightning row holds only the metrics logged at that step; Keras writes `NA`). Columns whose first data row holds text
 //! (a date, a phase name) are not numeric and are left out. Quoted cells are understood, but a quoted
 //! cell may not span lines: training logs never hold multi-line cells.
 
@@ -103,6 +103,12 @@ fn split_row<'a>(line: &'a [u8], delimiter: u8, cells: &mut Vec<&'a [u8]>) -> Re
     }
 }
 
+/// An empty cell or a not-available marker (Keras' CSVLogger writes `NA` for a metric it lacks): no
+/// point. `nan` is not one of them: it is a value, the loss of a diverged run.
+fn is_missing(cell: &[u8]) -> bool {
+    matches!(cell, b"" | b"NA" | b"N/A" | b"n/a" | b"NULL" | b"null" | b"None" | b"<NA>" | b"#N/A")
+}
+
 fn trim(cell: &[u8]) -> &[u8] {
     cell.trim_ascii()
 }
@@ -159,7 +165,7 @@ impl LineFormat for Csv {
         if let Some((_, row)) = first_row {
             if split_row(row, self.delimiter, &mut cells).is_ok() && cells.len() == self.columns.len() {
                 for (i, cell) in cells.iter().enumerate() {
-                    if !cell.is_empty() && fast_float2::parse::<f64, _>(cell).is_err() {
+                    if !is_missing(cell) && fast_float2::parse::<f64, _>(cell).is_err() {
                         self.skip[i] = true;
                     }
                 }
@@ -200,7 +206,7 @@ impl LineFormat for Csv {
                 },
             };
             for ((cell, slot), name) in cells.iter().zip(&slots).zip(&self.columns) {
-                let (Some(slot), false) = (slot, cell.is_empty()) else { continue };
+                let (Some(slot), false) = (slot, is_missing(cell)) else { continue };
                 match fast_float2::parse::<f64, _>(cell) {
                     Ok(v) => out.push(*slot, step, v),
                     Err(_) => {

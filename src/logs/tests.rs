@@ -92,9 +92,10 @@ fn lightning_csv_with_sparse_rows() {
 
 #[test]
 fn keras_csv_tsv_quotes_text_columns_and_row_index_steps() {
-    let keras = "epoch,loss,accuracy\r\n0,0.9,0.5\r\n1,0.7,0.6\r\n";
+    let keras = "epoch,loss,val_loss\r\n0,0.9,NA\r\n1,0.7,0.75\r\n";
     let log = read_as("training.log.csv", keras.as_bytes(), &opts()).unwrap();
     assert_eq!(series(&log, "loss"), (&[0, 1][..], &[0.9, 0.7][..]));
+    assert_eq!(series(&log, "val_loss"), (&[1][..], &[0.75][..]));
     let tsv = "\u{feff}iter\tloss\tphase\n10\t1.5\ttrain\n20\tnan\ttrain\n";
     let log = read_as("log.tsv", tsv.as_bytes(), &opts()).unwrap();
     assert_eq!(log.tags, vec!["loss"]);
@@ -252,4 +253,26 @@ fn large_line_logs_read_in_parallel_pieces_equal_the_rows_written() {
     let mut bad = csv.clone();
     bad.push_str("oops\n");
     assert!(matches!(read_as("big.csv", bad.as_bytes(), &opts()), Err(LogError::Line { line, .. }) if line == n as u64 + 2));
+}
+
+#[test]
+fn streaming_in_chunks_gives_the_points_of_a_whole_read() {
+    let mut csv = String::from("step,loss\n");
+    for i in 0..5000 {
+        csv.push_str(&format!("{i},{}\n", i as f64 / 7.0));
+    }
+    let path = write("stream.csv", csv.as_bytes());
+    let options = Options { chunk_bytes: Some(1000), ..opts() };
+    let mut reader = LogReader::open(&path, &options).unwrap();
+    let mut out = reader.collector(&options);
+    let (mut steps, mut chunks) = (Vec::new(), 0);
+    while reader.read_into(&mut out, 333).unwrap() {
+        for s in out.take_series() {
+            steps.extend(s.steps);
+        }
+        chunks += 1;
+    }
+    assert_eq!(steps, (0..5000).collect::<Vec<i64>>());
+    assert!(chunks > 5, "{chunks} chunks");
+    assert_eq!(out.seen, vec!["loss"]);
 }
