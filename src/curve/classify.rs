@@ -15,16 +15,17 @@ use super::val::overfitting;
 pub const MIN_POINTS: u64 = 20;
 /// An explosion: the level rises this far (log) over its running minimum and stays half as high.
 const EXPLODE: f64 = 2.0794415416798357; // ln 8
+/// Diverged whatever the start: the level climbs this far (log) over its running minimum (x10^4).
+const ASTRONOMICAL: f64 = 9.21;
 /// A rise from the start: this many standard errors and at least this much (log).
-const RISE_Z: f64 = 5.0;
+const RISE_Z: f64 = 4.0;
 const RISE_MIN: f64 = 0.12;
 /// Progress: the total drop in standard errors.
 const DROP_Z: f64 = 4.0;
 /// Healthy runs decelerate: early slope over late slope at least this.
 const DECEL: f64 = 2.3;
-/// A plateau: flat over at least this fraction of the run after most of the drop.
-const FLAT_MIN: f64 = 0.35;
-const FLAT_Z: f64 = 3.0;
+/// A plateau: less than this share of the total drop comes after the first 30% of the run.
+const PLATEAU_SHARE: f64 = 0.13;
 /// Below this point noise (log-loss SD, i.e. 1% of the loss) a run without progress is stuck, not
 /// noise-dominated.
 const QUIET: f64 = 0.01;
@@ -84,17 +85,23 @@ fn verdict(f: &Features) -> (Label, f64, Option<u64>) {
     if t.n < MIN_POINTS || f.pts.len() < 4 {
         return (Label::InsufficientData, 1.0, None);
     }
-    // Divergence without NaN: far above the running minimum, and still up at the end.
-    if f.excess >= EXPLODE && f.end_excess >= 0.5 * EXPLODE {
+    // Divergence without NaN: far above the running minimum and still up at the end, after a sound
+    // start (else the run rose from its first step: rising_early), or astronomically far.
+    let sound_start = f.descent_before_excess >= (4.0 * f.start_se).max(0.1);
+    let exploded = f.excess >= EXPLODE && f.end_excess >= 0.5 * EXPLODE;
+    if (exploded && sound_start) || f.excess >= ASTRONOMICAL {
         let i = f.excess_index.unwrap_or(0);
         let p = &f.pts[i];
         let step = if p.dmax.is_finite() && p.dmax > 0.3 * EXPLODE { p.t_dmax } else { p.t_first };
         let c = sureness((f.excess - EXPLODE) / 0.5).max(sureness((f.end_excess - 0.5 * EXPLODE) / 0.5)).min(0.99);
         return (Label::Diverged, c, Some(step));
     }
-    if f.rise_z >= RISE_Z && f.rise >= RISE_MIN && f.dip_before_rise < 0.5 * f.rise {
+    let drop_z = f.drop / f.drop_se.max(1e-300);
+    let no_dip = f.dip_before_rise < (4.0 * f.start_se).max(0.5 * f.rise);
+    let rose = f.rise_z >= RISE_Z || (f.rise_z >= 0.5 * RISE_Z && drop_z <= -3.0);
+    if (rose && f.rise >= RISE_MIN && no_dip) || (exploded && !sound_start) {
         let c = sureness((f.rise_z - RISE_Z) / 3.0).min(sureness((f.rise - RISE_MIN) / 0.1));
-        return (Label::RisingEarly, c, None);
+        return (Label::RisingEarly, c.max(if exploded { 0.8 } else { 0.0 }), None);
     }
     let (base, base_conf) = trend(f);
     if !f.spikes.is_empty() && matches!(base, Label::Healthy | Label::Slow | Label::Plateau) {
@@ -116,11 +123,9 @@ fn trend(f: &Features) -> (Label, f64) {
         }
         return (Label::Slow, 0.5 * c);
     }
-    let flat_len = 1.0 - f.flat_from;
-    // Still improving at the end? (The fit over the last 30% of the run.)
-    let flat_z = -f.late.slope / f.late.se.max(1e-300);
-    if flat_len >= FLAT_MIN && flat_z < FLAT_Z && f.drop_before_flat >= 0.75 && !lr_decayed {
-        let c = sureness((flat_len - FLAT_MIN) / 0.15).min(sureness((FLAT_Z - flat_z) / 2.0));
+    // A plateau: almost all of the drop happened in the first 30% of the run while the LR stayed up.
+    if f.late_share < PLATEAU_SHARE && !lr_decayed {
+        let c = sureness((PLATEAU_SHARE - f.late_share) / 0.05);
         return (Label::Plateau, c);
     }
     if f.decel >= DECEL || lr_decayed {
@@ -141,6 +146,7 @@ fn evidence(f: &Features, train: &Series) -> Vec<(&'static str, Evidence)> {
         ("bucket_width_steps", Num((1u64 << train.level.min(63)) as f64)),
         ("noise_sigma", Num(f.sigma)),
         ("noise_sigma_from_differences", Num(f.sigma_delta)),
+        ("noise_sigma_effective", Num(f.sigma_eff)),
         ("sign_change_rate", Num(t.sign_change_rate)),
         ("mean_log_loss", Num(t.mean)),
         ("slope_per_step", Num(t.slope)),
@@ -160,7 +166,14 @@ fn evidence(f: &Features, train: &Series) -> Vec<(&'static str, Evidence)> {
         ("early_rise", Num(f.rise)),
         ("early_rise_z", Num(f.rise_z)),
         ("max_excess_over_running_min", Num(f.excess)),
+        ("descent_before_excess", Num(f.descent_before_excess)),
+        ("dip_before_rise", Num(f.dip_before_rise)),
+        ("late_share", Num(f.late_share)),
+        ("whole_slope", Num(f.whole.slope)),
+        ("whole_slope_se", Num(f.whole.se)),
+        ("start_se", Num(f.start_se)),
         ("spike_count", Num(f.spikes.len() as f64)),
+        ("spike_max_z", Num(f.spikes.iter().map(|s| s.z).fold(0.0, f64::max))),
         ("spike_max_factor", Num(f.spikes.iter().map(|s| s.factor).fold(0.0, f64::max))),
         ("spike_steps", List(f.spikes.iter().map(|s| s.step as f64).collect())),
     ];

@@ -27,6 +27,8 @@ pub struct Features {
     /// Point-level noise of log-loss (marginal standard deviation) and from first differences.
     pub sigma: f64,
     pub sigma_delta: f64,
+    /// Noise of bucket means scaled to one point, inflated for correlation: what trend tests use.
+    pub sigma_eff: f64,
     /// Noise of a bucket mean at the median bucket size.
     pub start: f64,
     pub end: f64,
@@ -49,6 +51,12 @@ pub struct Features {
     /// Largest level over its running minimum, where it starts, and the excess at the end.
     pub excess: f64,
     pub excess_index: Option<usize>,
+    /// How far the level had fallen below the start before the explosion began (a sound start).
+    pub descent_before_excess: f64,
+    /// Share of the total drop that comes after 30% of the run (small for a plateau).
+    pub late_share: f64,
+    /// Standard error of the start level.
+    pub start_se: f64,
     pub end_excess: f64,
     pub spikes: Vec<Spike>,
     /// LR at the end over its maximum (None without an LR series).
@@ -112,9 +120,19 @@ pub fn measure(train: &Series) -> Features {
     f.early = fit_range(&pts, &clean, 0.0, 0.2);
     f.late = fit_range(&pts, &clean, 0.7, 1.0);
     f.whole = fit_range(&pts, &clean, 0.0, 1.0);
-    // The drop's standard error: the noise of the two end means, inflated like the late fit's.
-    let corr = if f.late.resid_sd > 0.0 && f.late.count > 3 { 1.0f64.max(f.late.se / naive_se(&f.late, &pts, 0.7)) } else { 1.0 };
-    f.drop_se = f.sigma * (1.2533 * (1.0 / head_n + 1.0 / tail_n)).sqrt() * corr;
+    // The drop's standard error: the noise of bucket means around the local level (which includes
+    // correlated noise up to the bucket scale), inflated for the lag-1 correlation left between buckets.
+    let r: Vec<f64> = pts.iter().zip(&clean).zip(&level).map(|((p, y), l)| (y - l) * p.n.sqrt()).collect();
+    let (mut c0, mut c1) = (0.0, 0.0);
+    for i in 0..b {
+        c0 += r[i] * r[i];
+        if i > 0 {
+            c1 += r[i] * r[i - 1];
+        }
+    }
+    let rho = if c0 > 0.0 { (c1 / c0).clamp(0.0, 0.9) } else { 0.0 };
+    f.sigma_eff = sigma_series.max(1e-7) * ((1.0 + rho) / (1.0 - rho)).sqrt();
+    f.drop_se = f.sigma_eff * (1.2533 * (1.0 / head_n + 1.0 / tail_n)).sqrt();
     f.decel = if f.late.slope < 0.0 && f.early.slope < 0.0 { f.early.slope / f.late.slope } else if f.early.slope < 0.0 { f64::INFINITY } else { 0.0 };
     flatness(&mut f, &pts, &clean, &level);
     rises(&mut f, &pts, &level, k0);
@@ -124,19 +142,6 @@ pub fn measure(train: &Series) -> Features {
     f.window = w;
     f.pts = pts;
     f
-}
-
-/// The white-noise standard error of a fit over `u >= lo` (to measure how much autocorrelation inflated it).
-fn naive_se(fit: &Fit, pts: &[Pt], lo: f64) -> f64 {
-    let sel: Vec<&Pt> = pts.iter().filter(|p| p.u >= lo).collect();
-    let sw: f64 = sel.iter().map(|p| p.n).sum();
-    let mx = sel.iter().map(|p| p.u * p.n).sum::<f64>() / sw;
-    let sxx: f64 = sel.iter().map(|p| p.n * (p.u - mx) * (p.u - mx)).sum();
-    let k = sel.len() as f64;
-    if sxx <= 0.0 {
-        return fit.se.max(1e-300);
-    }
-    (fit.resid_sd * fit.resid_sd * k / sw / sxx).sqrt().max(1e-300)
 }
 
 fn flatness(f: &mut Features, pts: &[Pt], clean: &[f64], level: &[f64]) {
@@ -162,10 +167,15 @@ fn rises(f: &mut Features, pts: &[Pt], level: &[f64], k0: usize) {
         }
     }
     f.rise = peak - f.start;
+    // Significance from the typical early level (u in [0.05, 0.5], robust to a lone spike) against
+    // the uncertainty of the start level.
     let head_n: f64 = pts[..k0].iter().map(|p| p.n).sum();
-    f.rise_z = f.rise / (f.sigma * (1.2533 * (1.0 / head_n + 1.0 / pts[peak_i].n.max(1.0) / (2.0 * f.window as f64 + 1.0))).sqrt());
-    f.rise_at = pts[peak_i].u;
-    let low = level[..=peak_i].iter().cloned().fold(f64::INFINITY, f64::min);
+    f.start_se = f.sigma * (1.2533 / head_n).sqrt();
+    let window: Vec<f64> = pts.iter().zip(level).filter(|(p, _)| p.u >= 0.05 && p.u <= 0.5).map(|(_, &l)| l).collect();
+    let early_level = if window.is_empty() { peak } else { median(&window) };
+    f.rise_z = (early_level - f.start) / f.start_se.max(1e-300);
+    f.rise_at = pts[peak_i.min(b - 1)].u;
+    let low = level[..=peak_i.min(b - 1)].iter().cloned().fold(f64::INFINITY, f64::min);
     f.dip_before_rise = f.start - low;
     // Explosion: the level far above everything before it.
     let mut run_min = f64::INFINITY;
@@ -176,12 +186,15 @@ fn rises(f: &mut Features, pts: &[Pt], level: &[f64], k0: usize) {
         if e > best {
             best = e;
         }
-        if e >= 2.0f64.ln() * 3.0 && f.excess_index.is_none() {
+        if e >= 8f64.ln() && f.excess_index.is_none() {
             f.excess_index = Some(i);
+            f.descent_before_excess = f.start - run_min;
         }
     }
     f.excess = best;
     f.end_excess = f.end - level.iter().cloned().fold(f64::INFINITY, f64::min);
+    let at30 = pts.iter().position(|p| p.u >= 0.3).unwrap_or(b - 1);
+    f.late_share = if f.drop > 0.0 { (level[at30] - f.end) / f.drop } else { 1.0 };
 }
 
 fn spikes(pts: &[Pt], ys: &[f64], level: &[f64], sigma: f64) -> Vec<Spike> {
@@ -193,7 +206,7 @@ fn spikes(pts: &[Pt], ys: &[f64], level: &[f64], sigma: f64) -> Vec<Spike> {
         let extra = if p.n > 1.0 { (2.0 * p.n.ln()).sqrt() } else { 0.0 };
         let height = p.ymax.max(ys[i]) - level[i];
         let z = height / sigma - extra;
-        if z < SPIKE_Z || height < 0.05 {
+        if z < SPIKE_Z || height < SPIKE_MIN_HEIGHT {
             continue;
         }
         // One spike per excursion: buckets right after a flagged one are its decaying tail.
@@ -214,8 +227,10 @@ fn spikes(pts: &[Pt], ys: &[f64], level: &[f64], sigma: f64) -> Vec<Spike> {
     out
 }
 
-/// Height over the local level, in noise standard deviations, that makes a spike.
+/// Height over the local level, in noise standard deviations, that makes a spike...
 pub const SPIKE_Z: f64 = 7.0;
+/// ...and at least this much in log-loss (x1.42): a blip of a few percent is not a loss spike.
+pub const SPIKE_MIN_HEIGHT: f64 = 0.35;
 
 fn lr_shape(f: &mut Features, pts: &[Pt]) {
     if pts.iter().any(|p| p.lr.is_none()) {
