@@ -41,14 +41,18 @@ def _as_f64(ours, ref, peak: float | None, what: str) -> tuple[np.ndarray, np.nd
     ours = np.asarray(ours, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
     assert ours.shape == ref.shape, (what, ours.shape, ref.shape)
-    return ours, ref, float(np.max(np.abs(ref))) if peak is None else peak
+    if peak is None:  # a NaN in ref fails on its own; it must not make every other tolerance NaN too
+        peak = float(np.max(np.abs(ref), where=~np.isnan(ref), initial=0.0))
+    return ours, ref, peak
 
 
 def _assert_within(ours: np.ndarray, ref: np.ndarray, tolerance: np.ndarray, what: str) -> float:
-    bad = np.abs(ours - ref) > tolerance
+    # `not <=` rather than `>`: a NaN on either side compares False both ways and must count as a miss.
+    bad = ~(np.abs(ours - ref) <= tolerance)
     if bad.any():
         i = int(np.argmax(bad))
+        first, theirs = ours.flat[i], ref.flat[i]
         raise AssertionError(
-            f"{what}: {int(bad.sum())} of {ref.size} values differ; first at index {i}: ours={ours[i]!r} ref={ref[i]!r}"
+            f"{what}: {int(bad.sum())} of {ref.size} values differ; first at index {i}: ours={first!r} ref={theirs!r}"
         )
     return max_rel_error(ours, ref)

@@ -115,7 +115,13 @@ def assert_matches_keras(ks, steps: np.ndarray, window: np.ndarray | None = None
     grid = np.clip(np.concatenate(points, axis=1), np.maximum(lo, 0)[:, None], hi[:, None])
     values = ours(grid.ravel()).reshape(grid.shape)
     nearest = np.clip(ref, values.min(axis=1), values.max(axis=1))
-    assert_f32_close(nearest, ref, what=f"{type(ks).__name__}{ks.get_config()}")
+    # Keras' float32 PolynomialDecay(cycle=True) can round `1 - p` just below 0 and raise it to a
+    # fractional power: NaN. There is nothing to compare with at those steps; lrpulse stays finite.
+    keras_nan = np.isnan(ref)
+    if keras_nan.any():
+        assert isinstance(ks, K.PolynomialDecay) and keras_nan.mean() < 0.01, steps[keras_nan][:5]
+        assert np.isfinite(values[keras_nan]).all()
+    assert_f32_close(nearest[~keras_nan], ref[~keras_nan], what=f"{type(ks).__name__}{ks.get_config()}")
 
 
 def f32s(lo: float, hi: float) -> st.SearchStrategy[float]:

@@ -18,6 +18,9 @@ values in every case:
   restarts a step late (24 of 100 restarts for ``first_decay_steps=1893``), and ``PolynomialDecay``
   with ``power < 1`` never reaches ``end_learning_rate`` for 13.5% of decay_steps values (it stays up
   to 2.4e-4 of the decay range above it). Keras' eager scalar calls divide exactly and agree.
+- ``PolynomialDecay(cycle=True)`` with a fractional ``power`` returns NaN at rare large steps, where
+  its float32 ``1 - step / horizon`` rounds below 0 (e.g. ``decay_steps=1.8125, power=1.5`` at step
+  8,366,060); lrpulse's value there is finite.
 - Keras holds the step in float32, so it knows its position only to about ``6e-8 * step`` steps; for
   ``CosineDecayRestarts`` the position inside a cycle then errs by up to 1.5e-3 of the peak LR at 10**7
   steps, and with ``t_mul != 1`` its float32 ``log`` places restarts up to 12 steps off for t_mul in
