@@ -20,8 +20,9 @@ import lrpulse.schedules
 from lrpulse.errors import DTypeError, InputError, ParameterError
 
 # Every module on the schedule side whose docstrings show examples (the adapters' examples need their frameworks).
-DOCUMENTED_MODULES = ["lrpulse", "lrpulse.schedules", "lrpulse._lint", "lrpulse.compat", "lrpulse.compat._common",
-                      "lrpulse.compat._optimizer", "lrpulse.compat.optax", "lrpulse.compat.transformers"]
+DOCUMENTED_MODULES = ["lrpulse", "lrpulse.schedules", "lrpulse.errors", "lrpulse._lint", "lrpulse.compat",
+                      "lrpulse.compat._common", "lrpulse.compat._optimizer", "lrpulse.compat.optax",
+                      "lrpulse.compat.transformers"]
 
 
 @pytest.mark.parametrize("name", DOCUMENTED_MODULES)

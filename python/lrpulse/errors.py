@@ -22,23 +22,59 @@ __all__ = [
 
 
 class LrpulseError(Exception):
-    """Base class of every lrpulse error."""
+    """Base class of every lrpulse error.
+
+    >>> import lrpulse
+    >>> try:
+    ...     lrpulse.step_decay(lr=0.1, step_size=0)
+    ... except LrpulseError as e:
+    ...     print(type(e).__name__, isinstance(e, ValueError))
+    ParameterError True
+    """
 
 
 class ParameterError(LrpulseError, ValueError):
-    """A schedule parameter or spec is invalid, e.g. ``decay_steps must be > 0, got decay_steps=0``."""
+    """A schedule parameter or spec is invalid; the message names the parameter and its value.
+
+    >>> import lrpulse
+    >>> lrpulse.step_decay(lr=0.1, step_size=0)
+    Traceback (most recent call last):
+        ...
+    lrpulse.errors.ParameterError: step_size must be > 0, got step_size=0
+    """
 
 
 class InputError(LrpulseError, ValueError):
-    """An input array has a bad value, shape or length; the message names the element."""
+    """An input array has a bad value, shape or length; the message names the element.
+
+    >>> import lrpulse
+    >>> lrpulse.constant(lr=0.1)(-1)
+    Traceback (most recent call last):
+        ...
+    lrpulse.errors.InputError: step must be finite and >= 0, got step=-1
+    """
 
 
 class DTypeError(LrpulseError, TypeError):
-    """An input has a type or dtype lrpulse does not accept."""
+    """An input has a type or dtype lrpulse does not accept.
+
+    >>> import lrpulse
+    >>> lrpulse.constant(lr="0.1")
+    Traceback (most recent call last):
+        ...
+    lrpulse.errors.DTypeError: lr must be a number, got lr='0.1'
+    """
 
 
 class ConversionError(LrpulseError, ValueError):
-    """A framework scheduler has no closed form lrpulse can reproduce (e.g. ``LambdaLR``)."""
+    """A framework scheduler has no closed form lrpulse can reproduce (e.g. ``LambdaLR``).
+
+    >>> from lrpulse.compat import transformers as hf
+    >>> hf.get_adafactor_schedule(0.1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    lrpulse.errors.ConversionError: get_adafactor_schedule has no closed form: Adafactor computes its LR ...
+    """
 
 
 class LogFormatError(LrpulseError, ValueError):
@@ -68,7 +104,7 @@ class LogPermissionError(LogFileError, PermissionError):
 class TagNotFoundError(LrpulseError, KeyError):
     """Tags were asked for that the log does not hold; ``available`` lists the tags it does hold.
 
-    >>> str(TagNotFoundError("run.csv: no tag \"los\"; tags present: \"loss\""))
+    >>> str(TagNotFoundError('run.csv: no tag "los"; tags present: "loss"'))
     'run.csv: no tag "los"; tags present: "loss"'
     """
 
