@@ -12,18 +12,22 @@ __all__ = [
 ]
 __version__: str
 
-_Steps = npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint32] | npt.NDArray[np.uint64] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
+# The step dtypes the binding reads without a copy; a list or tuple of numbers is converted (a copy).
+_Steps = (
+    npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint32] | npt.NDArray[np.uint64]
+    | npt.NDArray[np.float32] | npt.NDArray[np.float64] | list[float] | tuple[float, ...]
+)
 
 @final
 class Schedule:
     """A learning-rate schedule: a pure function of the step count."""
 
     @overload
-    def __call__(self, steps: float, /, out: None = None) -> float: ...
+    def __call__(self, steps: float | np.integer[Any] | np.floating[Any], /, out: None = None) -> float: ...
     @overload
-    def __call__(self, steps: _Steps | list[float], /, out: None = None) -> npt.NDArray[np.float64]: ...
+    def __call__(self, steps: _Steps, /, out: None = None) -> npt.NDArray[np.float64]: ...
     @overload
-    def __call__(self, steps: _Steps | list[float], /, out: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def __call__(self, steps: _Steps, /, out: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
     def trajectory(self, n: int, start: int = 0) -> npt.NDArray[np.float64]: ...
     @property
     def kind(self) -> str: ...
