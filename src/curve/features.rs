@@ -19,6 +19,8 @@ pub struct Spike {
 
 #[derive(Debug, Clone, Default)]
 pub struct Features {
+    /// Last step of any point (finite or not).
+    pub last_step: u64,
     pub pts: Vec<Pt>,
     pub totals: Totals,
     /// Spike-free local level (running median of bucket means) and its window half-width.
@@ -84,7 +86,7 @@ fn fit_range(pts: &[Pt], ys: &[f64], lo: f64, hi: f64) -> Fit {
 pub fn measure(train: &Series) -> Features {
     let pts = train.points();
     let totals = train.totals();
-    let mut f = Features { totals, ..Features::default() };
+    let mut f = Features { totals, last_step: train.last_step.unwrap_or(0), ..Features::default() };
     let b = pts.len();
     if b < 4 {
         f.pts = pts;

@@ -67,7 +67,7 @@ fn split(p: &Prefix, a: usize, b: usize, min_len: usize, penalty: f64, depth: u3
 
 pub fn segments(f: &Features, label: Label, first_bad: Option<u64>) -> Vec<Segment> {
     let pts: Vec<_> = f.pts.iter().enumerate().filter(|(_, p)| first_bad.is_none_or(|s| p.t_last < s)).collect();
-    let end_step = f.pts.last().map_or(0, |p| p.t_last).max(first_bad.unwrap_or(0));
+    let end_step = f.last_step;
     let mut out = Vec::new();
     if pts.len() >= 8 && f.level.len() == f.pts.len() {
         let xs: Vec<f64> = pts.iter().map(|(_, p)| p.u).collect();

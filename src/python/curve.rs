@@ -306,8 +306,11 @@ impl PyCurveMonitor {
         if version != STATE_VERSION {
             return Err(raise(py, "InputError", format!("state_dict version must be {STATE_VERSION}, got version={version}")));
         }
-        let train = Series::from_plain(&plain_from(&state.get_item("train")?)?, TRAIN_CAP).py_err(py)?;
-        let val = Series::from_plain(&plain_from(&state.get_item("val")?)?, VAL_CAP).py_err(py)?;
+        let part = |key: &str| {
+            state.get_item(key).map_err(|_| raise(py, "InputError", format!("state_dict is missing {key:?}")))
+        };
+        let train = Series::from_plain(&plain_from(&part("train")?)?, TRAIN_CAP).py_err(py)?;
+        let val = Series::from_plain(&plain_from(&part("val")?)?, VAL_CAP).py_err(py)?;
         Ok(PyCurveMonitor { inner: Mutex::new(Monitor { train, val }) })
     }
 }
