@@ -1,10 +1,12 @@
 //! Cyclical learning rates (Smith 2017) and the one-cycle policy (Smith & Topin 2018).
 
 use super::piecewise::{interpolate_knots, Interpolation};
-use super::{pow, Family};
+use super::fastmath::{Math, Scalar};
+use super::{Family, Formula};
 use crate::error::{check, Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// How the height of [`Cyclic`]'s triangle changes from cycle to cycle (torch `CyclicLR`'s `mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CyclicMode {
@@ -29,20 +31,33 @@ pub struct Cyclic {
     pub gamma: f64,
 }
 
-impl Family for Cyclic {
-    fn value(&self, t: f64) -> f64 {
-        let total = self.step_size_up + self.step_size_down;
-        let ratio = self.step_size_up / total;
-        let cycle = (1.0 + t / total).floor();
-        let x = 1.0 + t / total - cycle;
-        let scale = if x <= ratio { x / ratio } else { (x - 1.0) / (ratio - 1.0) };
-        let height = (self.max_lr - self.base_lr) * scale;
+impl Formula for Cyclic {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
+        let period = self.step_size_up + self.step_size_down;
+        let up_share = self.step_size_up / period;
+        // torch's expressions, kept as they are so values agree to the bit: `cycle` counts from 1
+        // (triangular2 halves from the second cycle on) and `position` runs 0..1 through the cycle.
+        let cycle = (1.0 + t / period).floor();
+        let position = 1.0 + t / period - cycle;
+        let rise = if position <= up_share {
+            position / up_share
+        } else {
+            (position - 1.0) / (up_share - 1.0)
+        };
+        let height = (self.max_lr - self.base_lr) * rise;
         let amplitude = match self.mode {
             CyclicMode::Triangular => 1.0,
-            CyclicMode::Triangular2 => 1.0 / pow(2.0, cycle - 1.0),
-            CyclicMode::ExpRange => pow(self.gamma, t),
+            CyclicMode::Triangular2 => 1.0 / M::pow(2.0, cycle - 1.0),
+            CyclicMode::ExpRange => M::pow(self.gamma, t),
         };
         self.base_lr + height * amplitude
+    }
+}
+
+impl Family for Cyclic {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("base_lr", self.base_lr)?;
@@ -53,10 +68,13 @@ impl Family for Cyclic {
     }
 }
 
+/// How [`OneCycle`] moves between its knots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Anneal {
+    /// Half a cosine from one knot's value to the next (torch `OneCycleLR`'s default).
     Cos,
+    /// A straight line.
     Linear,
 }
 
@@ -78,6 +96,7 @@ pub struct OneCycle {
 }
 
 impl OneCycle {
+    /// The anneal as the interpolation `piecewise_interpolate` applies between knots.
     fn shape(&self) -> Interpolation {
         match self.anneal {
             Anneal::Cos => Interpolation::Cos,
@@ -86,18 +105,29 @@ impl OneCycle {
     }
 }
 
-impl Family for OneCycle {
-    fn value(&self, t: f64) -> f64 {
+impl OneCycle {
+    /// The knots `(steps, values)` the LR interpolates between (3, or 4 with `three_phase`).
+    pub(crate) fn knots(&self) -> (Vec<f64>, Vec<f64>) {
+        let (steps, values, n) = self.knot_array();
+        (steps[..n].to_vec(), values[..n].to_vec())
+    }
+
+    fn knot_array(&self) -> ([f64; 4], [f64; 4], usize) {
         let initial = self.max_lr / self.div_factor;
         let min = initial / self.final_div_factor;
         let peak = self.pct_start * self.total_steps;
         if self.three_phase {
-            let knots = [0.0, peak, 2.0 * peak, self.total_steps];
-            interpolate_knots(&knots, &[initial, self.max_lr, initial, min], self.shape(), t)
+            ([0.0, peak, 2.0 * peak, self.total_steps], [initial, self.max_lr, initial, min], 4)
         } else {
-            let knots = [0.0, peak, self.total_steps];
-            interpolate_knots(&knots, &[initial, self.max_lr, min], self.shape(), t)
+            ([0.0, peak, self.total_steps, 0.0], [initial, self.max_lr, min, 0.0], 3)
         }
+    }
+}
+
+impl Family for OneCycle {
+    fn value(&self, t: f64) -> f64 {
+        let (steps, values, n) = self.knot_array();
+        interpolate_knots(&steps[..n], &values[..n], self.shape(), t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("max_lr", self.max_lr)?;
