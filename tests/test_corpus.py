@@ -2,7 +2,8 @@
 
 The corpus is what the diagnosis accuracy is measured on (benches/eval_diagnosis.py), so a broken
 file, a label outside the eight, a split missing a label, or generators that no longer rebuild the
-committed data would make that measurement meaningless. Only numpy is needed.
+committed data would make that measurement meaningless. The last test is that measurement: the
+issue's target, macro-F1 >= 0.9 on the holdout split, computed by the evaluation script.
 """
 
 from __future__ import annotations
@@ -145,3 +146,23 @@ def test_synthetic_generators_rebuild_stored_runs_exactly(corpus):
 def test_index_is_plain_json_that_round_trips():
     text = (CORPUS / "index.json").read_text()
     assert json.loads(json.dumps(json.loads(text))) == json.loads(text)
+
+
+def _eval_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_diagnosis", BENCHES / "eval_diagnosis.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_diagnosis_reaches_macro_f1_target_on_the_holdout_split_and_beats_the_naive_baseline():
+    """The issue's accuracy target, measured on runs whose thresholds were never tuned on them,
+    and the engine must do better than the heuristic a user would write in numpy."""
+    ev = _eval_module()
+    engine = ev.evaluate(ev.engine_classifier(), "holdout")
+    baseline = ev.evaluate(ev.baseline_classify, "holdout")
+    wrong = [f"{r['name']}: {r['true']} -> {r['pred']}" for r in engine["runs"] if r["true"] != r["pred"]]
+    assert engine["macro_f1"] >= 0.9, wrong
+    assert engine["macro_f1"] > baseline["macro_f1"]
