@@ -53,7 +53,7 @@ def test_demo_prints_each_plan_with_its_findings_and_plots(tmp_path, capsys):
     assert len(sections) == 4
     # Each plan's printed lint is what lrpulse.lint says about it.
     expected = [[], ["finetune_lr_high"], ["tail_rise"], ["lr_jump", "lr_jump"]]
-    for section, codes in zip(sections, expected):
+    for section, codes in zip(sections, expected, strict=True):
         for code in set(codes):
             assert section.count(f"warning  {code}") == codes.count(code), section
         if not codes:
@@ -228,7 +228,8 @@ def test_error_from_a_real_process_has_no_traceback(tmp_path):
 
 # ---- help and the command registry ---------------------------------------------------------------
 
-@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["schedule", "--help"], ["lint", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"], ["diagnose", "--help"], ["schedule", "--help"],
+                                  ["lint", "--help"]])
 def test_help_everywhere_with_examples(capsys, argv):
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
@@ -246,16 +247,17 @@ def test_a_registered_command_is_dispatched(monkeypatch, capsys):
         print("diagnosed", file=out)
         return 1
 
-    extra = cli.Command("diagnose", "Diagnose a loss log.", "  lrpulse diagnose --loss-log run.csv", configure, run)
+    extra = cli.Command("probe", "Probe a loss log.", "  lrpulse probe --loss-log run.csv", configure, run)
     monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, extra])
-    assert cli.main(["diagnose", "--loss-log", "run.csv"]) == 1
+    assert cli.main(["probe", "--loss-log", "run.csv"]) == 1
     assert seen == ["run.csv"] and capsys.readouterr().out == "diagnosed\n"
     assert cli.main(["--help"]) == 0
-    assert "diagnose" in capsys.readouterr().out
+    assert "probe" in capsys.readouterr().out
 
 
 def test_importing_the_cli_pulls_in_no_plotting_or_framework():
-    code = ("import sys, json, lrpulse.cli, lrpulse._lint, lrpulse._demo;"
+    code = ("import sys, json, lrpulse.cli, lrpulse._lint, lrpulse._demo, lrpulse._cli_diagnose, lrpulse._plot,"
+            " lrpulse._demo_diagnosis;"
             "print(json.dumps([m for m in ('matplotlib', 'torch', 'keras', 'jax') if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

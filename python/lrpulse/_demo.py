@@ -1,23 +1,32 @@
 """``lrpulse demo``: a walk-through of what lrpulse does, printed and plotted, with no input needed.
 
 The demo is a list of :class:`DemoStep`; each prints its section and adds :class:`Panel` s to the
-figure. Adding a section (e.g. diagnosing loss logs) means writing one step function and appending it
-to :data:`DEMO_STEPS`; the plot grows a panel per panel added.
+figure. Adding a section means writing one step function and appending it to :data:`DEMO_STEPS`;
+the plot grows a panel per panel added. The sections: lint four LR plans
+(:func:`_schedules_step`), then diagnose a small simulated sweep written in five log formats
+(:mod:`lrpulse._demo_diagnosis`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 import numpy as np
 
 from . import schedules as lr
-from .cli import count_findings, format_lr, new_figure, print_findings, save_figure
 from ._lint import lint
+from .cli import count_findings, format_lr, new_figure, print_findings, save_figure
 
-__all__ = ["DEMO_STEPS", "DemoContext", "DemoStep", "Panel", "run_demo"]
+__all__ = ["DEMO_STEPS", "Curve", "DemoContext", "DemoStep", "Panel", "run_demo"]
+
+
+class Curve(NamedTuple):
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    color: str | None = None  # None: the next colour of matplotlib's cycle
 
 
 @dataclass
@@ -28,7 +37,8 @@ class Panel:
     xlabel: str
     ylabel: str
     log_y: bool = False
-    curves: list[tuple[str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    legend_outside: bool = False  # right of the axes, for panels whose curves fill every corner
+    curves: list[Curve] = field(default_factory=list)
     marks: list[tuple[float, float, str]] = field(default_factory=list)
     vlines: list[tuple[float, str]] = field(default_factory=list)
     hlines: list[tuple[float, str]] = field(default_factory=list)
@@ -36,7 +46,12 @@ class Panel:
 
 @dataclass
 class DemoContext:
+    """What the steps share: the text output, the figure's panels, where the figure goes (other plots
+    are written next to it) and the folder to keep generated logs in (None: a temporary one)."""
+
     out: TextIO
+    plot_path: str = "lrpulse-demo.png"
+    keep: str | None = None
     panels: list[Panel] = field(default_factory=list)
 
 
@@ -88,7 +103,7 @@ def _schedules_step(ctx: DemoContext) -> None:
         print_findings(findings, ctx.out, indent="    ")
         steps = np.unique(np.linspace(0, horizon, 4_000).round())
         codes = ", ".join(dict.fromkeys(f.code for f in findings)) or "no findings"
-        panel.curves.append((f"{i}. {plan.label}: {codes}", steps, plan.schedule(steps)))
+        panel.curves.append(Curve(f"{i}. {plan.label}: {codes}", steps, plan.schedule(steps)))
         for f in findings:
             if f.step is not None and f.severity == "warning":
                 panel.marks.append((f.step, float(plan.schedule(f.step)), f.code))
@@ -103,15 +118,24 @@ def _print_values(schedule: lr.Schedule, n: int, out: TextIO) -> None:
     print("  " + " " * 6 + "  (*: past the end of the plan)", file=out)
 
 
-# The demo's sections, in order. A loss-diagnosis section appends its DemoStep here.
+def _diagnosis_step(ctx: DemoContext) -> None:
+    from ._demo_diagnosis import diagnosis_step
+
+    diagnosis_step(ctx)
+
+
+# The demo's sections, in order.
 DEMO_STEPS: list[DemoStep] = [
     DemoStep("Schedule lint: four LR plans checked against the rules of thumb before training", _schedules_step),
+    DemoStep("Loss-log diagnosis: a simulated sweep of six runs, logged the way common tools log them",
+             _diagnosis_step),
 ]
 
 
-def run_demo(path: str, out: TextIO) -> int:
-    """Run every demo step, then draw their panels to ``path``; returns the exit code (0)."""
-    ctx = DemoContext(out)
+def run_demo(path: str, out: TextIO, keep: str | None = None) -> int:
+    """Run every demo step, then draw their panels to ``path``; returns the exit code (0).
+    ``keep``: write the demo's training logs to this folder and leave them there."""
+    ctx = DemoContext(out, plot_path=path, keep=keep)
     for i, step in enumerate(DEMO_STEPS, 1):
         print(f"{'' if i == 1 else chr(10)}== {i}. {step.title}", file=out)
         step.run(ctx)
@@ -121,7 +145,7 @@ def run_demo(path: str, out: TextIO) -> int:
     except ImportError:
         print("plot skipped: matplotlib is not installed (pip install 'lrpulse[plot]')", file=out)
         return 0
-    for panel, ax in zip(ctx.panels, axes):
+    for panel, ax in zip(ctx.panels, axes, strict=True):
         _draw(panel, ax)
     save_figure(figure, path)
     print(f"plot written to {path}", file=out)
@@ -129,8 +153,8 @@ def run_demo(path: str, out: TextIO) -> int:
 
 
 def _draw(panel: Panel, ax) -> None:
-    for label, xs, ys in panel.curves:
-        ax.plot(xs, ys, label=label, linewidth=1.6)
+    for curve in panel.curves:
+        ax.plot(curve.x, curve.y, label=curve.label, linewidth=1.6, color=curve.color)
     for x, y, label in panel.marks:
         ax.plot([x], [y], marker="x", markersize=9, markeredgewidth=2, color="black", linestyle="none")
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 6), fontsize=8)
@@ -143,7 +167,14 @@ def _draw(panel: Panel, ax) -> None:
         ax.annotate(label, (1, level), xycoords=("axes fraction", "data"), xytext=(-4, 3),
                     textcoords="offset points", fontsize=8, color="grey", ha="right")
     if panel.log_y:
+        from ._plot import plain_log_ticks
+
         ax.set_yscale("log", nonpositive="mask")  # LR 0 (a warmup's first step) has no place on a log axis
+        low, high = ax.get_ylim()
+        plain_log_ticks(ax, high / low)
     ax.set(title=panel.title, xlabel=panel.xlabel, ylabel=panel.ylabel)
     ax.grid(alpha=0.3, which="both" if not panel.log_y else "major")
-    ax.legend(fontsize=8, loc="lower left")
+    if panel.legend_outside:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    else:
+        ax.legend(fontsize=8, loc="lower left")

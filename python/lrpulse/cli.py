@@ -1,4 +1,4 @@
-"""The ``lrpulse`` command line: ``demo``, ``schedule`` and ``lint``.
+"""The ``lrpulse`` command line: ``demo``, ``diagnose``, ``schedule`` and ``lint``.
 
 Each subcommand is one :class:`Command` in :data:`COMMANDS`; adding one (e.g. ``diagnose``) means
 writing its ``configure`` and ``run`` functions and appending it there. Bad input (a missing file,
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="lrpulse",
-        description="Learning-rate schedules: lint a plan, print its LR trajectory, or run the demo.",
+        description="Learning rates: diagnose training logs, lint an LR plan, print its trajectory, or run the demo.",
         epilog="examples:\n" + "\n".join(f"  lrpulse {c.name} --help" for c in COMMANDS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -205,7 +205,7 @@ def _run_schedule(args: argparse.Namespace, out: TextIO) -> int:
         print(f"  {label:<7}LR {format_lr(lr):<11} at step {t}", file=out)
     steps = np.unique([i * n // 10 for i in range(10)] + [n - 1])  # every tenth of the run, and its last step
     print(f"  {'step':>12}  LR", file=out)
-    for t, lr in zip(steps.tolist(), schedule(steps).tolist()):
+    for t, lr in zip(steps.tolist(), schedule(steps).tolist(), strict=True):
         print(f"  {t:>12}  {format_lr(lr)}", file=out)
     if args.plot:
         print(f"plot written to {args.plot}", file=out)
@@ -255,24 +255,63 @@ def _run_lint(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if any(f.severity == "warning" for f in findings) else 0
 
 
+# ---- lrpulse diagnose ----------------------------------------------------------------------------
+
+_LOG_FORMATS = ("auto", "tfevents", "csv", "tsv", "jsonl", "trainer_state", "text")
+
+
+def _configure_diagnose(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="log files or folders (searched recursively; each log file or TensorBoard folder is a run)")
+    p.add_argument("--tag", metavar="NAME",
+                   help="the training-loss tag, column or key (default: found by name: loss, train_loss, "
+                        "train/loss...)")
+    p.add_argument("--format", choices=_LOG_FORMATS, default="auto",
+                   help="read every file as this format (default: detect from name and content)")
+    p.add_argument("--json", action="store_true", help="print one JSON document with every run's full diagnosis")
+    p.add_argument("--plot", metavar="DIR", help="write one PNG per run and overview.png to DIR (needs matplotlib)")
+    p.add_argument("--lenient", action="store_true",
+                   help="skip damaged records and malformed lines (counted) instead of failing the run")
+
+
+def _run_diagnose(args: argparse.Namespace, out: TextIO) -> int:
+    from ._cli_diagnose import run
+
+    return run(args, out)
+
+
 # ---- the registry -------------------------------------------------------------------------------
 
 def _configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="lrpulse-demo.png", metavar="FILE",
-                   help="where to draw the plot (PNG, SVG or PDF; default: lrpulse-demo.png)")
+                   help="where to draw the plot (PNG, SVG or PDF; default: lrpulse-demo.png); the run plots go to "
+                        "the folder FILE-without-suffix + '-runs' next to it")
+    p.add_argument("--keep", metavar="DIR",
+                   help="write the demo's training logs to DIR and keep them (default: a temporary folder)")
 
 
 def _run_demo(args: argparse.Namespace, out: TextIO) -> int:
     from ._demo import run_demo
 
-    return run_demo(args.out, out)
+    return run_demo(args.out, out, keep=args.keep)
 
 
 # Add a subcommand by appending a Command; `main` and `--help` pick it up from here.
 COMMANDS: list[Command] = [
-    Command("demo", "Lint a few built-in LR plans and plot them (no input needed).",
-            "  lrpulse demo\n  lrpulse demo --out plans.png\n  python -m lrpulse demo --out /tmp/demo.svg",
+    Command("demo", "Lint a few built-in LR plans, then diagnose a simulated sweep of training logs in five "
+            "formats; print and plot it all (no input needed).",
+            "  lrpulse demo\n  lrpulse demo --out plans.png\n"
+            "  lrpulse demo --keep demo-logs/ && lrpulse diagnose demo-logs/\n"
+            "  python -m lrpulse demo --out /tmp/demo.svg",
             _configure_demo, _run_demo),
+    Command("diagnose", "Diagnose training-loss logs: which runs have an LR problem and what to change. "
+            "Exit 0: none, 1: some, 2: bad input or unreadable runs.",
+            "  lrpulse diagnose runs/\n"
+            "  lrpulse diagnose runs/ --plot plots/\n"
+            "  lrpulse diagnose lightning_logs/version_0/metrics.csv --tag train_loss_step\n"
+            "  lrpulse diagnose runs/ --json > report.json\n"
+            "  lrpulse diagnose train.log --format text --lenient",
+            _configure_diagnose, _run_diagnose),
     Command("schedule", "Print a schedule's LR over N steps: a summary, every value as JSON, or a plot.",
             "  lrpulse schedule plan.json --steps 10000\n"
             "  lrpulse schedule plan.json --steps 10000 --plot lr.png\n"
