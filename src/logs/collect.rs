@@ -2,6 +2,8 @@
 //! appearance, holding only the tags the caller asked for (every tag seen is still remembered, so a
 //! missing tag can be reported with the list of tags that do exist).
 
+use crate::parallel;
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -105,24 +107,58 @@ impl Collector {
         }
     }
 
-    /// Append `later`'s points after ours, matching tags by name (new tags keep their order).
-    pub fn append(&mut self, later: Collector) {
-        let Collector { seen, series, index, .. } = later;
-        let mut series = series.into_iter().map(Some).collect::<Vec<_>>();
-        for tag in seen {
-            let mine = self.slot(&tag);
-            let Some(theirs) = index.get(&tag).copied().flatten() else { continue };
-            let (Some(mine), Some(src)) = (mine, series.get_mut(theirs).and_then(Option::take)) else { continue };
-            let dst = &mut self.series[mine];
-            self.points += src.steps.len();
-            if dst.steps.is_empty() {
-                dst.steps = src.steps;
-                dst.values = src.values;
-                dst.wall_times = src.wall_times;
-            } else {
+    /// Move the points of `pieces` (read from consecutive parts of the file) after ours, matching tags
+    /// by name (new tags keep their order). The copying runs on the thread pool, a tag per task. The
+    /// pieces keep their tag tables and the capacity of their buffers, so scratch collectors are reused
+    /// chunk after chunk without allocating (and page-faulting) fresh memory.
+    pub fn append(&mut self, pieces: &mut [Collector]) {
+        // For each of our series, the (piece, series) pairs to copy from, in file order.
+        let mut sources: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.series.len()];
+        for (p, piece) in pieces.iter().enumerate() {
+            for tag in &piece.seen {
+                let mine = self.slot(tag);
+                let theirs = piece.index.get(tag).copied().flatten();
+                if let (Some(mine), Some(theirs)) = (mine, theirs) {
+                    sources.resize(self.series.len(), Vec::new());
+                    sources[mine].push((p, theirs));
+                }
+            }
+        }
+        let shared: &[Collector] = pieces;
+        let copy = |(dst, from): (&mut Series, &Vec<(usize, usize)>)| {
+            for &(p, t) in from {
+                let src = &shared[p].series[t];
                 dst.steps.extend_from_slice(&src.steps);
                 dst.values.extend_from_slice(&src.values);
                 dst.wall_times.extend_from_slice(&src.wall_times);
+            }
+        };
+        let points: usize = shared.iter().map(|p| p.points).sum();
+        if points >= 1 << 16 && self.series.len() > 1 && parallel::available() {
+            parallel::install(|| self.series.par_iter_mut().zip(sources.par_iter()).for_each(copy));
+        } else {
+            self.series.iter_mut().zip(sources.iter()).for_each(copy);
+        }
+        self.points += points;
+        for piece in pieces {
+            for s in &mut piece.series {
+                s.steps.clear();
+                s.values.clear();
+                s.wall_times.clear();
+            }
+            piece.points = 0;
+        }
+    }
+
+    /// Grow every series' capacity to `factor` times its length: a whole-file read that has seen a
+    /// fraction of the file reserves for the rest once, instead of reallocating as it goes.
+    pub fn reserve_scaled(&mut self, factor: f64) {
+        for s in &mut self.series {
+            let extra = (s.steps.len() as f64 * (factor - 1.0)).max(0.0) as usize;
+            s.steps.reserve(extra);
+            s.values.reserve(extra);
+            if self.with_wall {
+                s.wall_times.reserve(extra);
             }
         }
     }

@@ -177,42 +177,72 @@ impl LineFormat for Csv {
         Ok(Some((used + bom_len, header_line)))
     }
 
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<()> {
+    fn needs_line_numbers(&self) -> bool {
+        self.step_col.is_none() // the row index is the step
+    }
+
+    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64> {
         let slots: Vec<Slot> =
             self.columns.iter().zip(&self.skip).map(|(name, &skip)| if skip { None } else { out.slot(name) }).collect();
         let mut cells: Vec<&[u8]> = Vec::with_capacity(self.columns.len());
-        for (line, row) in numbered_lines(text, first_line) {
-            if row.trim_ascii().is_empty() {
-                continue;
+        let mut line = first_line;
+        if memchr::memchr(b'"', text).is_some() {
+            for (n, row) in numbered_lines(text, first_line) {
+                line = n + 1;
+                match split_row(row, self.delimiter, &mut cells) {
+                    Ok(()) => self.row(&cells, n, &slots, out, skipped)?,
+                    Err(e) => self.bad_row(n, e.to_owned(), skipped)?,
+                }
             }
-            if let Err(e) = split_row(row, self.delimiter, &mut cells) {
-                self.bad_row(line, e.to_owned(), skipped)?;
-                continue;
+            return Ok(line - first_line);
+        }
+        // No quotes: one SIMD pass finds every delimiter and line break.
+        let mut cell_start = 0;
+        for pos in memchr::memchr2_iter(self.delimiter, b'\n', text) {
+            cells.push(trim(&text[cell_start..pos]));
+            cell_start = pos + 1;
+            if text[pos] == b'\n' {
+                self.row(&cells, line, &slots, out, skipped)?;
+                cells.clear();
+                line += 1;
             }
-            if cells.len() != self.columns.len() {
-                let what = format!("{} cells, the header has {}", cells.len(), self.columns.len());
-                self.bad_row(line, what, skipped)?;
-                continue;
+        }
+        if cell_start < text.len() {
+            cells.push(trim(&text[cell_start..]));
+            self.row(&cells, line, &slots, out, skipped)?;
+            line += 1;
+        }
+        Ok(line - first_line)
+    }
+}
+
+impl Csv {
+    /// One row's cells into points.
+    fn row(&self, cells: &[&[u8]], line: u64, slots: &[Slot], out: &mut Collector, skipped: &mut u64) -> LogResult<()> {
+        if cells.len() != self.columns.len() {
+            if cells.iter().all(|c| c.is_empty()) {
+                return Ok(()); // a blank line
             }
-            let step = match self.step_col {
-                None => (line - self.header_line - 1) as i64,
-                Some(c) => match parse_step(cells[c]) {
-                    Some(s) => s,
-                    None => {
-                        let what = format!("step column {:?} holds {:?}, not an integer", self.columns[c], lossy(cells[c]));
-                        self.bad_row(line, what, skipped)?;
-                        continue;
-                    }
-                },
-            };
-            for ((cell, slot), name) in cells.iter().zip(&slots).zip(&self.columns) {
-                let (Some(slot), false) = (slot, is_missing(cell)) else { continue };
-                match fast_float2::parse::<f64, _>(cell) {
-                    Ok(v) => out.push(*slot, step, v),
-                    Err(_) => {
-                        let what = format!("column {name:?} holds {:?}, not a number", lossy(cell));
-                        self.bad_row(line, what, skipped)?;
-                    }
+            let what = format!("{} cells, the header has {}", cells.len(), self.columns.len());
+            return self.bad_row(line, what, skipped);
+        }
+        let step = match self.step_col {
+            None => (line - self.header_line - 1) as i64,
+            Some(c) => match parse_step(cells[c]) {
+                Some(s) => s,
+                None => {
+                    let what = format!("step column {:?} holds {:?}, not an integer", self.columns[c], lossy(cells[c]));
+                    return self.bad_row(line, what, skipped);
+                }
+            },
+        };
+        for ((cell, slot), name) in cells.iter().zip(slots).zip(&self.columns) {
+            let (Some(slot), false) = (slot, is_missing(cell)) else { continue };
+            match fast_float2::parse::<f64, _>(cell) {
+                Ok(v) => out.push(*slot, step, v),
+                Err(_) => {
+                    let what = format!("column {name:?} holds {:?}, not a number", lossy(cell));
+                    self.bad_row(line, what, skipped)?;
                 }
             }
         }

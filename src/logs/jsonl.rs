@@ -65,9 +65,11 @@ fn json_what(e: &JsonError) -> String {
 }
 
 impl LineFormat for JsonLines {
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<()> {
+    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64> {
+        let mut lines = 0;
         let mut leaves = Vec::new();
         for (line, record) in numbered_lines(text, first_line) {
+            lines += 1;
             let record = if line == 1 { record.strip_prefix(b"\xef\xbb\xbf").unwrap_or(record) } else { record };
             if record.trim_ascii().is_empty() {
                 continue;
@@ -93,7 +95,7 @@ impl LineFormat for JsonLines {
                 *skipped += 1;
             }
         }
-        Ok(())
+        Ok(lines)
     }
 }
 

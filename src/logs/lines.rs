@@ -3,7 +3,7 @@
 //! are appended in file order, so the result is the same for any number of threads.
 
 use super::collect::Collector;
-use super::error::LogResult;
+use super::error::{LogError, LogResult};
 use super::source::Parser;
 use crate::parallel;
 use rayon::prelude::*;
@@ -19,14 +19,26 @@ pub trait LineFormat: Send + Sync {
         Ok(Some((0, 0)))
     }
 
-    /// Parse whole lines; `first_line` is the 1-based number of the first. Adds lenient skips to `skipped`.
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<()>;
+    /// Parse whole lines; `first_line` is the 1-based number of the first. Adds lenient skips to
+    /// `skipped`; returns the number of lines.
+    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64>;
+
+    /// Whether points depend on line numbers (a line index used as the step). When not, pieces are
+    /// parsed before their line numbers are known and only an error's line is corrected afterwards.
+    fn needs_line_numbers(&self) -> bool {
+        true
+    }
 }
 
 /// Iterate over the lines of `text` with their numbers, without the line break (`\n` or `\r\n`).
 pub fn numbered_lines(text: &[u8], first_line: u64) -> impl Iterator<Item = (u64, &[u8])> {
-    let body = text.strip_suffix(b"\n").unwrap_or(text);
-    let lines = (!text.is_empty()).then(|| body.split(|&b| b == b'\n')).into_iter().flatten();
+    let mut start = 0;
+    let breaks = memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len()));
+    let lines = breaks.filter_map(move |end| {
+        let line = text.get(start..end).filter(|l| end < text.len() || !l.is_empty())?;
+        start = end + 1;
+        Some(line)
+    });
     lines.zip(first_line..).map(|(line, n)| (n, line.strip_suffix(b"\r").unwrap_or(line)))
 }
 
@@ -37,6 +49,8 @@ fn count_lines(text: &[u8]) -> u64 {
 
 pub struct Lines<F: LineFormat> {
     format: F,
+    /// One collector per piece, reused from chunk to chunk.
+    scratch: Vec<Collector>,
     started: bool,
     /// Number of the next line to parse.
     next_line: u64,
@@ -45,41 +59,58 @@ pub struct Lines<F: LineFormat> {
 
 impl<F: LineFormat> Lines<F> {
     pub fn new(format: F) -> Self {
-        Lines { format, started: false, next_line: 1, skipped: 0 }
+        Lines { format, scratch: Vec::new(), started: false, next_line: 1, skipped: 0 }
     }
 
     fn parse_pieces(&mut self, text: &[u8], out: &mut Collector) -> LogResult<()> {
         let threads = parallel::threads();
         if text.len() < PARALLEL_MIN || threads < 2 {
-            let line = self.next_line;
-            self.next_line += count_lines(text);
-            return self.format.parse_piece(text, line, out, &mut self.skipped);
+            let lines = self.format.parse_piece(text, self.next_line, out, &mut self.skipped)?;
+            self.next_line += lines;
+            return Ok(());
         }
-        let pieces = split_at_lines(text, threads * 2);
-        let mut firsts = Vec::with_capacity(pieces.len());
-        for piece in &pieces {
-            firsts.push(self.next_line);
-            self.next_line += count_lines(piece);
-        }
+        let pieces = split_at_lines(text, threads);
         let format = &self.format;
-        let template = out.sibling();
-        let results: Vec<LogResult<(Collector, u64)>> = parallel::install(|| {
+        // Where known in advance (counted in parallel), pieces get their true first line numbers.
+        let firsts: Option<Vec<u64>> = format.needs_line_numbers().then(|| {
+            let counts: Vec<u64> = parallel::install(|| pieces.par_iter().map(|p| count_lines(p)).collect());
+            counts.iter().scan(self.next_line, |next, &n| Some(std::mem::replace(next, *next + n))).collect()
+        });
+        while self.scratch.len() < pieces.len() {
+            self.scratch.push(out.sibling());
+        }
+        let scratch = &mut self.scratch[..pieces.len()];
+        let results: Vec<(LogResult<u64>, u64)> = parallel::install(|| {
             pieces
                 .par_iter()
-                .zip(firsts.par_iter())
-                .map(|(piece, &first)| {
-                    let mut local = template.sibling();
+                .zip(scratch.par_iter_mut())
+                .enumerate()
+                .map(|(i, (piece, local))| {
                     let mut skipped = 0;
-                    format.parse_piece(piece, first, &mut local, &mut skipped).map(|_| (local, skipped))
+                    let first = firsts.as_ref().map_or(1, |f| f[i]);
+                    (format.parse_piece(piece, first, local, &mut skipped), skipped)
                 })
                 .collect()
         });
-        for result in results {
-            let (local, skipped) = result?;
-            out.append(local);
+        for (lines, skipped) in results {
+            let lines = match (lines, &firsts) {
+                (Ok(n), _) => n,
+                (Err(e), Some(_)) => return Err(e),
+                (Err(e), None) => return Err(renumber(e, self.next_line - 1)),
+            };
             self.skipped += skipped;
+            self.next_line += lines;
         }
+        out.append(&mut self.scratch[..pieces.len()]);
         Ok(())
+    }
+}
+
+/// An error found in a piece numbered from 1, moved to the piece's place in the file.
+fn renumber(e: LogError, before: u64) -> LogError {
+    match e {
+        LogError::Line { path, line, what } => LogError::Line { path, line: line + before, what },
+        other => other,
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Source {
     eof: bool,
     /// Bytes read per chunk.
     chunk: usize,
+    /// File size when opened (a hint: the file may still grow).
+    len: u64,
 }
 
 impl Source {
@@ -55,7 +57,8 @@ impl Source {
             return Err(LogError::format(path, "is a directory"));
         }
         let chunk = chunk.max(1);
-        Ok(Source { path: path.to_owned(), file, buf: Vec::new(), lo: 0, hi: 0, offset: 0, eof: false, chunk })
+        let len = meta.len();
+        Ok(Source { path: path.to_owned(), file, buf: Vec::new(), lo: 0, hi: 0, offset: 0, eof: false, chunk, len })
     }
 
     pub fn path(&self) -> &Path {
@@ -94,12 +97,13 @@ pub struct Driver {
     /// Bytes the parser asked for on the last round (it could not finish a record with fewer).
     want: usize,
     done: bool,
+    reserved: bool,
 }
 
 impl Driver {
     pub fn new(src: Source, parser: Box<dyn Parser>, max_record: usize) -> Self {
         let want = src.chunk;
-        Driver { src, parser, max_record, want, done: false }
+        Driver { src, parser, max_record, want, done: false, reserved: false }
     }
 
     pub fn done(&self) -> bool {
@@ -141,6 +145,11 @@ impl Driver {
             }
             if out.points >= min_points {
                 break;
+            }
+            if min_points == usize::MAX && !self.reserved && !self.done && src.offset > 0 {
+                // Reading the whole file: size the series for all of it from the first chunk.
+                self.reserved = true;
+                out.reserve_scaled(1.02 * src.len as f64 / src.offset as f64);
             }
         }
         Ok(())

@@ -250,6 +250,9 @@ fn large_line_logs_read_in_parallel_pieces_equal_the_rows_written() {
         assert!(steps.iter().zip(values).enumerate().all(|(i, (&s, &v))| s == i as i64 && v == i as f64 * 0.5));
         assert_eq!(series(&log, "lr").0.len(), n.div_ceil(3));
     }
+    let no_step: String = csv.lines().map(|l| l.split_once(',').map_or(l, |(_, rest)| rest)).collect::<Vec<_>>().join("\n");
+    let log = read_as("nostep.csv", no_step.as_bytes(), &opts()).unwrap();
+    assert!(series(&log, "loss").0.iter().enumerate().all(|(i, &s)| s == i as i64)); // the row index
     let mut bad = csv.clone();
     bad.push_str("oops\n");
     assert!(matches!(read_as("big.csv", bad.as_bytes(), &opts()), Err(LogError::Line { line, .. }) if line == n as u64 + 2));

@@ -65,8 +65,14 @@ fn push(out: &mut Collector, tag: &[u8], step: i64, value: f64) {
 }
 
 impl LineFormat for Text {
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<()> {
+    fn needs_line_numbers(&self) -> bool {
+        matches!(*self.pattern, Pattern::User { has_step: false, .. })
+    }
+
+    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64> {
+        let mut lines = 0;
         for (line_no, line) in numbered_lines(text, first_line) {
+            lines += 1;
             match &*self.pattern {
                 Pattern::Default { step, pair } => {
                     let Some(caps) = step.captures(line) else { continue };
@@ -112,7 +118,7 @@ impl LineFormat for Text {
                 }
             }
         }
-        Ok(())
+        Ok(lines)
     }
 }
 
