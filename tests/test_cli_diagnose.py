@@ -158,6 +158,14 @@ def test_table_rows_follow_the_report_order_and_name_runs_by_path(sweep, capsys)
     assert code == (1 if any(label in diag.PROBLEMS for label in labels) else 0)
 
 
+def test_a_run_reached_through_two_paths_is_one_row_named_by_the_first(sweep, capsys):
+    root, written = sweep
+    events = written["healthy"].path
+    _, doc = run_json(capsys, str(events.parent), str(events), str(root))
+    names = [r["run"] for r in doc["runs"]]
+    assert len(names) == len(written) and str(events.parent) in names  # a TensorBoard folder names its run
+
+
 def test_first_bad_step_is_where_the_written_loss_first_stops_being_finite(sweep, capsys):
     _, written = sweep
     w = written["diverged"]

@@ -142,8 +142,9 @@ def diagnose_paths(paths: Sequence[str], *, tag: str | None = None, format: str 
             name = _run_name(arg, result)
             if relative_to is not None:
                 name = os.path.relpath(name, relative_to)
-            if name not in seen:  # the same run reached through two of the paths
-                seen.add(name)
+            key = os.path.realpath(result.path)
+            if key not in seen:  # the same run reached through two of the paths
+                seen.add(key)
                 row = _row(name, result)
                 if plots is not None and row.diagnosis is not None:
                     plots.add(row, result.steps, result.values)
