@@ -120,6 +120,18 @@ def test_our_event_files_read_the_same_in_tensorboard(tmp_path):
         assert np.array_equal([v for _, v in got], values.astype(np.float32).astype(np.float64))
 
 
+def test_our_trainer_state_loads_in_transformers(sweep):
+    trainer_callback = pytest.importorskip("transformers.trainer_callback")
+    _, written = sweep
+    w = written["plateau"]
+    state = trainer_callback.TrainerState.load_from_json(str(w.path))
+    train = [h for h in state.log_history if "loss" in h]
+    assert [h["step"] for h in train] == w.log.steps[1:].tolist()
+    assert [h["loss"] for h in train] == [round(x, 4) for x in w.log.loss[1:].tolist()]
+    assert [h["step"] for h in state.log_history if "eval_loss" in h] == [999, 1999, 2999, 3999, 4999, 5999]
+    assert state.global_step == state.max_steps == 6000
+
+
 def test_demo_logs_are_byte_for_byte_reproducible(tmp_path):
     first, second = write_demo_logs(tmp_path / "a"), write_demo_logs(tmp_path / "b")
     for a, b in zip(first, second, strict=True):

@@ -52,10 +52,15 @@ class WrittenRun:
 def _validation(log: SimulatedLog) -> dict[int, float]:
     """``{last step of an epoch: validation loss}``: the epoch's last train losses, smoothed, plus a small gap."""
     out = {}
-    for end in range(_STEPS_PER_EPOCH, int(log.steps[-1]) + 2, _STEPS_PER_EPOCH):
+    for end in range(_STEPS_PER_EPOCH, _run_length(log) + 1, _STEPS_PER_EPOCH):
         recent = log.loss[(log.steps < end) & (log.steps >= end - _STEPS_PER_EPOCH // 5)]
         out[end - 1] = float(np.exp(np.mean(np.log(recent)))) * 1.04 if np.all(np.isfinite(recent)) else float("nan")
     return out
+
+
+def _run_length(log: SimulatedLog) -> int:
+    """Steps trained: one logging interval past the last logged step."""
+    return int(log.steps[-1] + log.steps[1] - log.steps[0])
 
 
 def _epoch_ends(step: int, log: SimulatedLog, ends: dict[int, float]) -> list[int]:
@@ -97,7 +102,7 @@ def _json_lines(folder: Path, log: SimulatedLog) -> Path:
 
 def _trainer_state(folder: Path, log: SimulatedLog) -> Path:
     # HF's Trainer rounds the logged loss to 4 digits and appends eval records to the same history.
-    last = int(log.steps[-1] + log.steps[1] - log.steps[0])  # the run's length: one logging interval on
+    last = _run_length(log)
     path = folder / f"checkpoint-{last}" / "trainer_state.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     history: list[dict[str, object]] = []
@@ -122,7 +127,7 @@ def _trainer_state(folder: Path, log: SimulatedLog) -> Path:
 
 def _text_log(folder: Path, log: SimulatedLog) -> Path:
     path = folder / "train.log"
-    last = int(log.steps[-1]) + int(log.steps[1])
+    last = _run_length(log)
     lines = [f"2024-05-01 08:00:00,000 INFO train: starting run: {last} steps, batch size 32"]
     for step, loss, lr in zip(log.steps.tolist(), log.loss.tolist(), log.lr.tolist(), strict=True):
         seconds = int(step * 0.25)
