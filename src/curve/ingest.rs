@@ -161,6 +161,13 @@ impl<'a, X: StepValue, S: StepValue> Input<'a, X, S> {
     pub fn to_series(&self, cap: usize, level: u32) -> Result<Series> {
         self.check_lengths()?;
         let n = self.values.len();
+        // n distinct steps occupy at least ceil(n / 2^L) buckets at level L, so the final level is at
+        // least this: starting there skips the fine levels (and their short runs) without changing
+        // the result, which is the smallest level >= the start holding at most `cap` buckets.
+        let mut level = level;
+        while n.div_ceil(1usize << level.min(62)) > cap {
+            level += 1;
+        }
         let threads = parallel::threads();
         if n < PARALLEL_MIN || threads < 2 {
             let mut series = Series::new(cap, level);

@@ -19,7 +19,14 @@ impl Series {
     }
 
     /// Append the piece `b`, whose steps all come after this series' steps.
-    pub fn merge_after(&mut self, mut b: Series, what: &str) -> Result<()> {
+    pub fn merge_after(&mut self, b: Series, what: &str) -> Result<()> {
+        self.check_follows(&b, what)?;
+        self.join(b);
+        Ok(())
+    }
+
+    /// Whether `b` can be appended (same capacity, steps after ours); checked before any change.
+    pub fn check_follows(&self, b: &Series, what: &str) -> Result<()> {
         if b.count == 0 {
             return Ok(());
         }
@@ -44,11 +51,19 @@ impl Series {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Append `b` (checked with [`Series::check_follows`]).
+    fn join(&mut self, mut b: Series) {
+        if b.count == 0 {
+            return;
+        }
         if self.count == 0 {
             let level = self.level.max(b.level);
             b.raise_to(level);
             *self = b;
-            return Ok(());
+            return;
         }
         let level = self.level.max(b.level);
         self.raise_to(level);
@@ -80,7 +95,6 @@ impl Series {
         if self.buckets.capacity() > 2 * self.cap {
             self.buckets.shrink_to(self.cap + 1);
         }
-        Ok(())
     }
 
     /// Add the differences that straddle the seam between this series' tail and the next piece's head.

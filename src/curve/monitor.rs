@@ -61,15 +61,15 @@ impl Monitor {
 
     /// Append pieces already read into series (read with the caps and levels of [`Monitor::train_start`] and [`Monitor::val_start`]). On error nothing changes.
     pub fn append_series(&mut self, train: Series, val: Option<Series>) -> Result<()> {
-        // Merge into copies, so a failed update leaves the monitor as it was.
-        let mut train_next = self.train.clone();
-        train_next.merge_after(train, "steps")?;
-        if let Some(v) = val {
-            let mut val_next = self.val.clone();
-            val_next.merge_after(v, "val_steps")?;
-            self.val = val_next;
+        // Check both before changing either, so a failed update leaves the monitor as it was.
+        self.train.check_follows(&train, "steps")?;
+        if let Some(v) = &val {
+            self.val.check_follows(v, "val_steps")?;
         }
-        self.train = train_next;
+        self.train.merge_after(train, "steps")?;
+        if let Some(v) = val {
+            self.val.merge_after(v, "val_steps")?;
+        }
         Ok(())
     }
 
@@ -85,13 +85,10 @@ impl Monitor {
 
     /// Append `other`, a monitor of the piece of the log right after this one.
     pub fn merge(&mut self, other: &Monitor) -> Result<()> {
-        let mut train = self.train.clone();
-        train.merge_after(other.train.clone(), "the other monitor's steps")?;
-        let mut val = self.val.clone();
-        val.merge_after(other.val.clone(), "the other monitor's val_steps")?;
-        self.train = train;
-        self.val = val;
-        Ok(())
+        self.train.check_follows(&other.train, "the other monitor's steps")?;
+        self.val.check_follows(&other.val, "the other monitor's val_steps")?;
+        self.train.merge_after(other.train.clone(), "the other monitor's steps")?;
+        self.val.merge_after(other.val.clone(), "the other monitor's val_steps")
     }
 
     pub fn diagnose(&self) -> Diagnosis {
