@@ -462,3 +462,14 @@ def test_demo_keep_leaves_logs_that_diagnose_reads(tmp_path, capsys):
     code, doc = run_json(capsys, str(keep))
     assert code == 1 and len(doc["runs"]) == len(DEMO_RUNS)
     assert {r["format"] for r in doc["runs"]} == {"tfevents", "csv", "jsonl", "trainer_state", "text"}
+
+
+def test_ctrl_c_during_a_scan_stops_quietly(tmp_path, monkeypatch, capsys):
+    write_csv(tmp_path / "a.csv", healthy_curve())
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(diag, "diagnose_paths", interrupted)
+    assert cli.main(["diagnose", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "lrpulse: interrupted\n"

@@ -6,6 +6,14 @@ is an abstention, not a finding), 1 when at least one run has one, 2 when the in
 path that does not exist, a folder without logs, a bad option) or some run could not be read; like
 ``grep``, an error wins over a finding. Runs that cannot be read are rows of their own
 (label ``error``) and never stop the others.
+
+``--json`` prints one document: ``{"runs": [...], "summary": {...}}``. Each run, in report order, has
+``run`` (its name: the path), ``path``, ``format``, ``tag``, ``points``, ``first_step``,
+``last_step``, ``truncated``, ``skipped``, the diagnosis (``label``, ``confidence``, ``advice``,
+``first_bad_step``, ``segments``, ``findings``, ``evidence``: all ``None``/empty for an unreadable
+run), ``problem``, ``error`` and ``error_type`` (``None`` when read), and ``plot`` (its PNG, or
+``None``). The summary counts ``runs``, ``problems``, ``errors`` and each label, and repeats the
+``exit_code``. Non-finite numbers (an infinite deceleration) are written as ``null``.
 """
 
 from __future__ import annotations

@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, LrpulseError) as e:
         print(f"lrpulse: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C during a long scan: stop quietly, with the shell's status for SIGINT
+        print("lrpulse: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `lrpulse schedule ... --json | head`: the reader left early, nothing is wrong. Point stdout at
         # devnull so the interpreter's final flush does not fail too (Python docs, "Note on SIGPIPE").
@@ -268,7 +271,8 @@ def _configure_diagnose(p: argparse.ArgumentParser) -> None:
                         "train/loss...)")
     p.add_argument("--format", choices=_LOG_FORMATS, default="auto",
                    help="read every file as this format (default: detect from name and content)")
-    p.add_argument("--json", action="store_true", help="print one JSON document with every run's full diagnosis")
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON document instead: {"runs": [every field of every run], "summary": {...}}')
     p.add_argument("--plot", metavar="DIR", help="write one PNG per run and overview.png to DIR (needs matplotlib)")
     p.add_argument("--lenient", action="store_true",
                    help="skip damaged records and malformed lines (counted) instead of failing the run")
