@@ -170,7 +170,14 @@ def exit_code(rows: Sequence[RunRow]) -> int:
 
 
 def summary(rows: Sequence[RunRow]) -> str:
-    """``6 runs: 1 diverged, 1 rising_early, ..., 1 healthy`` in report order."""
+    """``6 runs: 1 diverged, 1 rising_early, ..., 1 healthy`` in report order.
+
+    >>> from lrpulse.diagnosis import Diagnosis
+    >>> rows = [RunRow("a.csv", "a.csv", "csv", "loss", 500, 0, 499, Diagnosis("healthy", 0.9, "Keep it.")),
+    ...         RunRow("b.log", "b.log", "text", "loss", 80, 0, 79, Diagnosis("slow", 0.8, "Raise it."))]
+    >>> summary(sorted(rows, key=RunRow.sort_key)), exit_code(rows)
+    ('2 runs: 1 slow, 1 healthy', 1)
+    """
     counts = Counter(r.label for r in rows)
     parts = [f"{counts[label]} {label}" for label in LABEL_ORDER if counts[label]]
     return f"{len(rows)} run{'s' * (len(rows) != 1)}: " + ", ".join(parts)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 __all__ = ["crc32c", "write_events"]
 
@@ -94,7 +94,7 @@ def _event(wall_time: float, step: int, body: bytes) -> bytes:
 
 def write_events(
     path: str | os.PathLike[str],
-    series: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    series: Mapping[str, tuple[Iterable[int], Iterable[float]]],
     *,
     tensor: bool = False,
     start_time: float = 1.7e9,

@@ -165,7 +165,8 @@ def _draw_curve(ax: Any, curve: RunCurve, diagnosis: Diagnosis | None, linewidth
     """Raw and segment-coloured smoothed loss on ``ax``; returns the labels whose colour was used."""
     ax.plot(curve.steps, curve.values, color=_RAW_COLOR, linewidth=0.6, zorder=1)
     verdict = diagnosis.label if diagnosis else None
-    segments = [(s.start_step, s.end_step, s.label) for s in diagnosis.segments] if diagnosis else []
+    segments: list[tuple[float, float, str]] = [
+        (s.start_step, s.end_step, s.label) for s in diagnosis.segments] if diagnosis else []
     if not segments:
         segments = [(-math.inf, math.inf, verdict or "insufficient_data")]
     used = set()
@@ -189,14 +190,14 @@ def _draw_curve(ax: Any, curve: RunCurve, diagnosis: Diagnosis | None, linewidth
                     fontsize=7, color="#555555")
     if bad is not None:
         ax.axvline(bad, color=LABEL_COLORS["diverged"], linestyle="--", linewidth=1.2, zorder=4)
-    start = bad if bad is not None else curve.first_non_finite
-    if start is not None and len(curve.steps):
+    shade_from = bad if bad is not None else curve.first_non_finite
+    if shade_from is not None and len(curve.steps):
         # Shade what follows the first bad step: NaN/inf (nothing to draw) or values off the scale.
-        right = max(float(np.nanmax(curve.steps)), float(start))
-        ax.axvspan(start, right, color=LABEL_COLORS["rising_early"], alpha=0.07, zorder=0)
+        right = max(float(np.nanmax(curve.steps)), float(shade_from))
+        ax.axvspan(shade_from, right, color=LABEL_COLORS["rising_early"], alpha=0.07, zorder=0)
         what = "NaN / inf" if curve.first_non_finite is not None else "off scale" if clipped is not None else ""
-        if what and right > start:
-            ax.annotate(what, ((start + right) / 2, 0.5), xycoords=("data", "axes fraction"), ha="center",
+        if what and right > shade_from:
+            ax.annotate(what, ((shade_from + right) / 2, 0.5), xycoords=("data", "axes fraction"), ha="center",
                         fontsize=8, color=LABEL_COLORS["rising_early"])
     return used
 
