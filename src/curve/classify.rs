@@ -20,8 +20,9 @@ const ASTRONOMICAL: f64 = 9.21;
 /// A rise from the start: this many standard errors and at least this much (log).
 const RISE_Z: f64 = 4.0;
 const RISE_MIN: f64 = 0.12;
-/// Progress: the total drop in standard errors.
+/// Progress: the total drop in standard errors, or the slope of a line through the whole run.
 const DROP_Z: f64 = 4.0;
+const WHOLE_Z: f64 = 5.0;
 /// Healthy runs decelerate: early slope over late slope at least this.
 const DECEL: f64 = 2.3;
 /// A plateau: less than this share of the total drop comes after the first 30% of the run.
@@ -97,7 +98,7 @@ fn verdict(f: &Features) -> (Label, f64, Option<u64>) {
         return (Label::Diverged, c, Some(step));
     }
     let drop_z = f.drop / f.drop_se.max(1e-300);
-    let no_dip = f.dip_before_rise < (4.0 * f.start_se).max(0.5 * f.rise);
+    let no_dip = f.dip_before_rise < (4.0 * f.start_se).max(0.75 * f.rise);
     let rose = f.rise_z >= RISE_Z || (f.rise_z >= 0.5 * RISE_Z && drop_z <= -3.0);
     if (rose && f.rise >= RISE_MIN && no_dip) || (exploded && !sound_start) {
         let c = sureness((f.rise_z - RISE_Z) / 3.0).min(sureness((f.rise - RISE_MIN) / 0.1));
@@ -115,7 +116,9 @@ fn verdict(f: &Features) -> (Label, f64, Option<u64>) {
 fn trend(f: &Features) -> (Label, f64) {
     let drop_z = f.drop / f.drop_se.max(1e-300);
     let lr_decayed = f.lr_end_ratio.is_some_and(|r| r <= LR_DECAYED);
-    if drop_z < DROP_Z {
+    // Progress: the end well below the start, or a clearly falling straight line through the run.
+    let whole_z = -f.whole.slope / f.whole.se.max(1e-300);
+    if drop_z < DROP_Z && whole_z < WHOLE_Z {
         // No significant progress over the run: noise-dominated, or (nearly noiseless) stuck.
         let c = sureness((DROP_Z - drop_z) / 2.0);
         if f.sigma >= QUIET {
