@@ -83,6 +83,7 @@ def test_event_files_match_tensorboards_reader(events_file):
     assert set(ours) == set(theirs) == {"train/loss", "lr", "grad_norm"}
     for tag, (steps, values, wall) in theirs.items():
         assert ours[tag][0].dtype == np.int64 and ours[tag][1].dtype == np.float64
+        assert not ours[tag][1].flags.owndata  # numpy wraps the buffer Rust filled: no copy
         np.testing.assert_array_equal(ours[tag][0], steps)
         np.testing.assert_array_equal(ours[tag][1], values)  # exact: the same stored float32/float64
         np.testing.assert_array_equal(ours.wall_times[tag], wall)

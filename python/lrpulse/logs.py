@@ -222,7 +222,7 @@ def diagnose_file(
     val_tag: str | None = None,
     step: str | None = None,
     pattern: str | None = None,
-    chunk_points: int = 1 << 20,
+    chunk_points: int = 1 << 19,
 ) -> Diagnosis:
     """Diagnose the loss curve in a log file (see :func:`lrpulse.diagnose` for the verdict).
 
@@ -245,7 +245,8 @@ def diagnose_file(
     tags: list[str] = []
     truncated, skipped = False, 0
     for file in files:  # several only for a TensorBoard run directory, read in name order
-        stream = _core.LogStream(os.fspath(file), None, fmt, lenient, step, pattern, chunk_points)
+        wanted = [tag, val_tag] if tag and val_tag else None  # else every tag, to pick from
+        stream = _core.LogStream(os.fspath(file), wanted, fmt, lenient, step, pattern, chunk_points)
         for chunk in stream:
             tags = tags + [t for t in stream.tags if t not in tags]
             tag = tag or pick_loss_tag(tags)
