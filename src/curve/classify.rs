@@ -75,7 +75,9 @@ pub fn classify(train: &Series, val: &Series) -> Diagnosis {
         findings.push(of);
     }
     let advice = advise(label, &f, first_bad, train);
-    Diagnosis { label, confidence, advice, first_bad_step: first_bad, segments: segs, findings, evidence: evidence(&f, train) }
+    let mut ev = evidence(&f, train);
+    ev.push(("change_point_steps", Evidence::List(segs.iter().skip(1).map(|g| g.start_step as f64).collect())));
+    Diagnosis { label, confidence, advice, first_bad_step: first_bad, segments: segs, findings, evidence: ev }
 }
 
 fn verdict(f: &Features) -> (Label, f64, Option<u64>) {

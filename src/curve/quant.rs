@@ -13,8 +13,9 @@ pub const Q: f64 = (1u64 << 24) as f64;
 /// 1.5 * 2^52: adding it rounds any |v| < 2^51 to an integer held in the low mantissa bits.
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1; // ln 2 with its low 32 bits cleared: e * LN2_HI is exact
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// ln 2 split: the high part has its low 32 mantissa bits cleared, so `e * LN2_HI` is exact.
+const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
 const SQRT2: f64 = std::f64::consts::SQRT_2;
 
 /// ln(x) for positive normal finite `x` (callers check [`is_usable`]); plain mul/add (no FMA) so every

@@ -103,7 +103,7 @@ pub fn segments(f: &Features, label: Label, first_bad: Option<u64>) -> Vec<Segme
             } else {
                 Label::Plateau
             };
-            let start = if k == 0 { pts[a].1.t_first } else { pts[a].1.t_first };
+            let start = pts[a].1.t_first;
             let stop = if b == pts.len() { if first_bad.is_some() { pts[b - 1].1.t_last } else { end_step } } else { pts[b].1.t_first.saturating_sub(1) };
             out.push(Segment { start_step: start, end_step: stop, label: seg_label, confidence: sureness((z.abs() - 3.0).abs() / 3.0) });
         }
