@@ -27,6 +27,8 @@ pub mod stats;
 pub mod val;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use diagnosis::{Diagnosis, Evidence, Finding, Label, Segment};
