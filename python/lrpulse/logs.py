@@ -222,7 +222,7 @@ def diagnose_file(
     val_tag: str | None = None,
     step: str | None = None,
     pattern: str | None = None,
-    chunk_points: int = 1 << 19,
+    chunk_points: int = 1 << 18,
 ) -> Diagnosis:
     """Diagnose the loss curve in a log file (see :func:`lrpulse.diagnose` for the verdict).
 
