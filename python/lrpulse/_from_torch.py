@@ -180,8 +180,8 @@ def _step_lr(s: Any, g: int, mode: str) -> _Part:
     size, gamma = _int_param(s, "step_size"), float(s.gamma)
     if size <= 0:
         raise ConversionError(f"cannot convert StepLR: step_size must be > 0, got step_size={size}")
-    if gamma == 0.0:  # 0 ** k is 0 from the first decay on
-        return _Part("StepLR", _base(s, g), make=lambda lr: piecewise_constant([size], [lr, 0.0]), settle=size)
+    if gamma == 0.0:  # 0 ** k is 0 from the first decay on; in a chain it keeps multiplying by 0, never settling
+        return _Part("StepLR", _base(s, g), make=lambda lr: piecewise_constant([size], [lr, 0.0]), settle=None)
     return _Part("StepLR", _base(s, g), make=lambda lr: step_decay(lr=lr, step_size=size, gamma=gamma),
                  settle=0 if gamma == 1.0 else None)
 
@@ -234,8 +234,8 @@ def _exponential_lr(s: Any, g: int, mode: str) -> _Part:
     gamma = float(s.gamma)
     # Stepped without the initial flag, torch already multiplies by gamma at step 0.
     first = gamma if mode == _BLIND else 1.0
-    if gamma == 0.0:
-        return _Part("ExponentialLR", _base(s, g), settle=1,
+    if gamma == 0.0:  # its value stays 0, but in a chain it multiplies by 0 at every step: never settles
+        return _Part("ExponentialLR", _base(s, g), settle=None,
                      make=lambda lr: piecewise_constant([1], [lr * first, 0.0]))
     return _Part("ExponentialLR", _base(s, g), settle=0 if gamma == 1.0 else None,
                  make=lambda lr: exponential(lr=lr * first, decay_rate=gamma))
