@@ -173,9 +173,12 @@ fn long_plateau_statistics_match_a_high_precision_reference() {
         t.slope_se
     );
     assert_eq!(t.n, n as u64);
-    assert!((t.mean - mean).abs() < 1e-11, "mean {} vs {}", t.mean, mean);
+    // The only error left is the rounding of each log-loss to the 2^-24 quantum (uniform, SD
+    // q/sqrt(12)): allow 6 of its standard errors (10^8 points: 1e-11 on the mean).
+    let q_sd = 1.0 / super::quant::Q / 12f64.sqrt();
+    assert!((t.mean - mean).abs() < 6.0 * q_sd / nf.sqrt(), "mean {} vs {}", t.mean, mean);
     assert!((t.var / var - 1.0).abs() < 1e-7, "var {} vs {}", t.var, var);
-    assert!((t.slope / (sty / stt) - 1.0).abs() < 1e-6, "slope {} vs {}", t.slope, sty / stt);
+    assert!((t.slope - sty / stt).abs() < 6.0 * q_sd / stt.sqrt(), "slope {} vs {}", t.slope, sty / stt);
     assert!((t.slope - slope).abs() < 5.0 * t.slope_se, "slope {} se {}", t.slope, t.slope_se);
 }
 
