@@ -14,6 +14,7 @@ mod compose;
 mod cosine;
 mod cyclic;
 mod eval;
+pub mod fastmath;
 mod piecewise;
 mod repr;
 mod transformer;
