@@ -1,7 +1,8 @@
 //! The classic decays: constant, step ("halve every N epochs"), multi-step, exponential, 1/t
 //! (inverse time), polynomial and linear.
 
-use super::{pow, Family};
+use super::fastmath::{Math, Scalar};
+use super::{pow, Family, Formula};
 use crate::error::{check, Result};
 use serde::{Deserialize, Serialize};
 
@@ -31,9 +32,16 @@ pub struct StepDecay {
     pub gamma: f64,
 }
 
+impl Formula for StepDecay {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
+        self.lr * M::pow(self.gamma, (t / self.step_size).floor())
+    }
+}
+
 impl Family for StepDecay {
     fn value(&self, t: f64) -> f64 {
-        self.lr * pow(self.gamma, (t / self.step_size).floor())
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -77,8 +85,9 @@ pub struct Exponential {
     pub end_lr: Option<f64>,
 }
 
-impl Family for Exponential {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for Exponential {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let count = t - self.begin;
         if count <= 0.0 {
             return self.lr;
@@ -87,12 +96,18 @@ impl Family for Exponential {
         if self.staircase {
             p = p.floor();
         }
-        let v = self.lr * pow(self.decay_rate, p);
+        let v = self.lr * M::pow(self.decay_rate, p);
         match self.end_lr {
             Some(end) if self.decay_rate < 1.0 => v.max(end),
             Some(end) => v.min(end),
             None => v,
         }
+    }
+}
+
+impl Family for Exponential {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -117,13 +132,20 @@ pub struct InverseTime {
     pub staircase: bool,
 }
 
-impl Family for InverseTime {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for InverseTime {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let mut p = t / self.decay_steps;
         if self.staircase {
             p = p.floor();
         }
         self.lr / (1.0 + self.decay_rate * p)
+    }
+}
+
+impl Family for InverseTime {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -146,8 +168,9 @@ pub struct Polynomial {
     pub begin: f64,
 }
 
-impl Family for Polynomial {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for Polynomial {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let count = (t - self.begin).max(0.0);
         let (s, horizon) = if self.cycle {
             let mult = if count == 0.0 { 1.0 } else { (count / self.decay_steps).ceil() };
@@ -155,7 +178,13 @@ impl Family for Polynomial {
         } else {
             (count.min(self.decay_steps), self.decay_steps)
         };
-        (self.lr - self.end_lr) * (1.0 - s / horizon).powf(self.power) + self.end_lr
+        (self.lr - self.end_lr) * M::pow(1.0 - s / horizon, self.power) + self.end_lr
+    }
+}
+
+impl Family for Polynomial {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -178,10 +207,17 @@ pub struct Linear {
     pub begin: f64,
 }
 
-impl Family for Linear {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for Linear {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let s = (t - self.begin).clamp(0.0, self.steps);
         self.lr * (self.start_factor + (self.end_factor - self.start_factor) * s / self.steps)
+    }
+}
+
+impl Family for Linear {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;

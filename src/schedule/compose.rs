@@ -1,5 +1,6 @@
 //! Composition: warmup in front of any schedule, sequences of schedules, and products of schedules.
 
+use super::fastmath::{Math, Scalar};
 use super::{Family, Schedule};
 use crate::error::{check, Error, Result};
 use serde::{Deserialize, Serialize};
@@ -26,18 +27,24 @@ pub struct Warmup {
     pub shape: WarmupShape,
 }
 
+/// A warmup's LR at `t < warmup_steps`, ramping from `start_lr` toward `target`, the wrapped schedule's
+/// first LR (shared by `Warmup::value` and the array path).
+#[inline(always)]
+pub(crate) fn ramp<M: Math>(shape: WarmupShape, start_lr: f64, warmup_steps: f64, t: f64, target: f64) -> f64 {
+    let p = t / warmup_steps;
+    match shape {
+        WarmupShape::Linear => start_lr + (target - start_lr) * p,
+        WarmupShape::Cos => start_lr + (target - start_lr) * 0.5 * (1.0 - M::cos(PI * p)),
+        WarmupShape::Exponential => start_lr * M::pow(target / start_lr, p),
+    }
+}
+
 impl Family for Warmup {
     fn value(&self, t: f64) -> f64 {
         if t >= self.warmup_steps {
             return self.schedule.value(t - self.warmup_steps);
         }
-        let target = self.schedule.value(0.0);
-        let p = t / self.warmup_steps;
-        match self.shape {
-            WarmupShape::Linear => self.start_lr + (target - self.start_lr) * p,
-            WarmupShape::Cos => self.start_lr + (target - self.start_lr) * 0.5 * (1.0 - (PI * p).cos()),
-            WarmupShape::Exponential => self.start_lr * (target / self.start_lr).powf(p),
-        }
+        ramp::<Scalar>(self.shape, self.start_lr, self.warmup_steps, t, self.schedule.value(0.0))
     }
     fn validate(&self) -> Result<()> {
         self.schedule.validate()?;

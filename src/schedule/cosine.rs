@@ -1,6 +1,7 @@
 //! Cosine annealing, cosine with warm restarts (SGDR) and tanh decay.
 
-use super::{pow, Family};
+use super::fastmath::{Math, Scalar};
+use super::{Family, Formula};
 use crate::error::{check, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -21,24 +22,32 @@ pub struct Cosine {
     pub begin: f64,
 }
 
-/// `((1 + cos(pi * s / n)) / 2)^exponent`, in the operation order torch uses so results agree to the bit.
-#[inline]
-pub(crate) fn half_cosine(s: f64, n: f64, exponent: f64) -> f64 {
-    let c = (1.0 + (PI * s / n).cos()) / 2.0;
+/// `((1 + cos(pi * s / n)) / 2)^exponent`, in the operation order torch uses (cos and pow are
+/// lrpulse's kernels, within one ulp of libm, so arrays and scalars agree bit for bit).
+#[inline(always)]
+pub(crate) fn half_cosine<M: Math>(s: f64, n: f64, exponent: f64) -> f64 {
+    let c = (1.0 + M::cos(PI * s / n)) / 2.0;
     if exponent == 1.0 {
         c
     } else {
-        c.powf(exponent)
+        M::pow(c, exponent)
+    }
+}
+
+impl Formula for Cosine {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
+        let mut s = (t - self.begin).max(0.0);
+        if !self.periodic {
+            s = s.min(self.decay_steps);
+        }
+        self.min_lr + (self.lr - self.min_lr) * half_cosine::<M>(s, self.decay_steps, self.exponent)
     }
 }
 
 impl Family for Cosine {
     fn value(&self, t: f64) -> f64 {
-        let mut s = (t - self.begin).max(0.0);
-        if !self.periodic {
-            s = s.min(self.decay_steps);
-        }
-        self.min_lr + (self.lr - self.min_lr) * half_cosine(s, self.decay_steps, self.exponent)
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -83,21 +92,34 @@ impl CosineRestarts {
     }
 }
 
-impl Family for CosineRestarts {
-    fn value(&self, t: f64) -> f64 {
-        let (i, start, len) = self.cycle(t);
-        // `i * period` can round a hair above `t` at a cycle boundary; the step is then the cycle's first.
-        let local = (t - start).max(0.0);
-        let amplitude = if self.decay == 1.0 {
+impl CosineRestarts {
+    /// The height above `min_lr` of cycle `i`'s peak.
+    #[inline(always)]
+    pub(crate) fn amplitude<M: Math>(&self, i: f64) -> f64 {
+        if self.decay == 1.0 {
             self.lr - self.min_lr
         } else {
-            (self.lr - self.min_lr) * pow(self.decay, i)
-        };
+            (self.lr - self.min_lr) * M::pow(self.decay, i)
+        }
+    }
+
+    /// The LR at `t` in the cycle that starts at `start` and lasts `len` steps.
+    #[inline(always)]
+    pub(crate) fn in_cycle<M: Math>(&self, t: f64, start: f64, len: f64, amplitude: f64) -> f64 {
+        // `i * period` can round a hair above `t` at a cycle boundary; the step is then the cycle's first.
+        let local = (t - start).max(0.0);
         if local < self.cycle_warmup {
             return self.min_lr + amplitude * (local / self.cycle_warmup);
         }
-        let shape = half_cosine(local - self.cycle_warmup, len - self.cycle_warmup, self.exponent);
+        let shape = half_cosine::<M>(local - self.cycle_warmup, len - self.cycle_warmup, self.exponent);
         self.min_lr + amplitude * shape
+    }
+}
+
+impl Family for CosineRestarts {
+    fn value(&self, t: f64) -> f64 {
+        let (i, start, len) = self.cycle(t);
+        self.in_cycle::<Scalar>(t, start, len, self.amplitude::<Scalar>(i))
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -131,11 +153,18 @@ pub struct Tanh {
     pub upper: f64,
 }
 
-impl Family for Tanh {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for Tanh {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let p = t.min(self.total_steps) / self.total_steps;
         let x = self.lower + (self.upper - self.lower) * p;
-        self.min_lr + 0.5 * (self.lr - self.min_lr) * (1.0 - x.tanh())
+        self.min_lr + 0.5 * (self.lr - self.min_lr) * (1.0 - M::tanh(x))
+    }
+}
+
+impl Family for Tanh {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;

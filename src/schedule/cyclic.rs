@@ -1,7 +1,8 @@
 //! Cyclical learning rates (Smith 2017) and the one-cycle policy (Smith & Topin 2018).
 
 use super::piecewise::{interpolate_knots, Interpolation};
-use super::{pow, Family};
+use super::fastmath::{Math, Scalar};
+use super::{Family, Formula};
 use crate::error::{check, Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +31,9 @@ pub struct Cyclic {
     pub gamma: f64,
 }
 
-impl Family for Cyclic {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for Cyclic {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let period = self.step_size_up + self.step_size_down;
         let up_share = self.step_size_up / period;
         // torch's expressions, kept as they are so values agree to the bit: `cycle` counts from 1
@@ -46,10 +48,16 @@ impl Family for Cyclic {
         let height = (self.max_lr - self.base_lr) * rise;
         let amplitude = match self.mode {
             CyclicMode::Triangular => 1.0,
-            CyclicMode::Triangular2 => 1.0 / pow(2.0, cycle - 1.0),
-            CyclicMode::ExpRange => pow(self.gamma, t),
+            CyclicMode::Triangular2 => 1.0 / M::pow(2.0, cycle - 1.0),
+            CyclicMode::ExpRange => M::pow(self.gamma, t),
         };
         self.base_lr + height * amplitude
+    }
+}
+
+impl Family for Cyclic {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("base_lr", self.base_lr)?;
@@ -97,18 +105,29 @@ impl OneCycle {
     }
 }
 
-impl Family for OneCycle {
-    fn value(&self, t: f64) -> f64 {
+impl OneCycle {
+    /// The knots `(steps, values)` the LR interpolates between (3, or 4 with `three_phase`).
+    pub(crate) fn knots(&self) -> (Vec<f64>, Vec<f64>) {
+        let (steps, values, n) = self.knot_array();
+        (steps[..n].to_vec(), values[..n].to_vec())
+    }
+
+    fn knot_array(&self) -> ([f64; 4], [f64; 4], usize) {
         let initial = self.max_lr / self.div_factor;
         let min = initial / self.final_div_factor;
         let peak = self.pct_start * self.total_steps;
         if self.three_phase {
-            let knots = [0.0, peak, 2.0 * peak, self.total_steps];
-            interpolate_knots(&knots, &[initial, self.max_lr, initial, min], self.shape(), t)
+            ([0.0, peak, 2.0 * peak, self.total_steps], [initial, self.max_lr, initial, min], 4)
         } else {
-            let knots = [0.0, peak, self.total_steps];
-            interpolate_knots(&knots, &[initial, self.max_lr, min], self.shape(), t)
+            ([0.0, peak, self.total_steps, 0.0], [initial, self.max_lr, min, 0.0], 3)
         }
+    }
+}
+
+impl Family for OneCycle {
+    fn value(&self, t: f64) -> f64 {
+        let (steps, values, n) = self.knot_array();
+        interpolate_knots(&steps[..n], &values[..n], self.shape(), t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("max_lr", self.max_lr)?;

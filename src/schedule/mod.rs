@@ -30,6 +30,12 @@ pub use transformer::{DecayShape, InverseSqrt, Wsd};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// A family's closed form, generic over where its elementary functions come from, so `value` and the
+/// vectorised array path (`batch`) share one formula; see `fastmath::Math`.
+pub(crate) trait Formula {
+    fn formula<M: fastmath::Math>(&self, t: f64) -> f64;
+}
+
 /// What every family implements.
 pub trait Family {
     /// The learning rate at step `t` (finite, >= 0).
@@ -143,11 +149,11 @@ impl Schedule {
     }
 }
 
-/// `base^k` exactly as CPython's `float ** int` computes it (C `pow`), so discrete decays match
-/// torch and HF bit for bit.
+/// `base^k` with the vectorisable kernel (within one ulp of C `pow`, exact where the power is, e.g.
+/// `0.5^3`), so array evaluation reproduces every scalar value bit for bit (see `fastmath`).
 #[inline]
 pub(crate) fn pow(base: f64, k: f64) -> f64 {
-    base.powf(k)
+    fastmath::scalar::pow(base, k)
 }
 
 #[cfg(test)]

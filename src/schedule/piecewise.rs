@@ -1,5 +1,6 @@
 //! Piecewise schedules: constant between boundaries, and linear or cosine interpolation between knots.
 
+use super::fastmath::{Math, Scalar};
 use super::Family;
 use crate::error::{check, Error, Result};
 use serde::{Deserialize, Serialize};
@@ -58,11 +59,11 @@ pub enum Interpolation {
 }
 
 /// Interpolate `start -> end` at fraction `pct`, in the operation order of torch's `OneCycleLR`.
-#[inline]
-pub(crate) fn interpolate(shape: Interpolation, start: f64, end: f64, pct: f64) -> f64 {
+#[inline(always)]
+pub(crate) fn interpolate<M: Math>(shape: Interpolation, start: f64, end: f64, pct: f64) -> f64 {
     match shape {
         Interpolation::Linear => (end - start) * pct + start,
-        Interpolation::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
+        Interpolation::Cos => end + (start - end) / 2.0 * (M::cos(PI * pct) + 1.0),
     }
 }
 
@@ -77,7 +78,7 @@ pub(crate) fn interpolate_knots(steps: &[f64], values: &[f64], shape: Interpolat
         return values[i - 1];
     }
     let pct = (t - steps[i - 1]) / (steps[i] - steps[i - 1]);
-    interpolate(shape, values[i - 1], values[i], pct)
+    interpolate::<Scalar>(shape, values[i - 1], values[i], pct)
 }
 
 /// Linear or cosine interpolation through knots `(steps[i], values[i])` (optax

@@ -1,6 +1,7 @@
 //! Schedules from transformer training: inverse square root and warmup-stable-decay (WSD).
 
-use super::Family;
+use super::fastmath::{Math, Scalar};
+use super::{Family, Formula};
 use crate::error::{check, Result};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -16,13 +17,20 @@ pub struct InverseSqrt {
     pub timescale: f64,
 }
 
-impl Family for InverseSqrt {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for InverseSqrt {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         if t < self.warmup_steps {
             return self.lr * (t / self.warmup_steps.max(1.0));
         }
         let shift = self.timescale - self.warmup_steps;
         self.lr * (1.0 / ((t + shift) / self.timescale).sqrt())
+    }
+}
+
+impl Family for InverseSqrt {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
@@ -43,18 +51,20 @@ pub enum DecayShape {
 
 impl DecayShape {
     /// Fraction of the way from the low to the high value, rising as `p` goes 0 -> 1.
-    fn up(self, p: f64) -> f64 {
+    #[inline(always)]
+    fn up<M: Math>(self, p: f64) -> f64 {
         match self {
             DecayShape::Linear => p,
-            DecayShape::Cosine => 0.5 * (1.0 - (PI * p).cos()),
+            DecayShape::Cosine => 0.5 * (1.0 - M::cos(PI * p)),
             DecayShape::Sqrt => 1.0 - (1.0 - p).sqrt(),
         }
     }
     /// Fraction of the way from the low to the high value, falling as `p` goes 0 -> 1.
-    fn down(self, p: f64) -> f64 {
+    #[inline(always)]
+    fn down<M: Math>(self, p: f64) -> f64 {
         match self {
             DecayShape::Linear => 1.0 - p,
-            DecayShape::Cosine => 0.5 * (1.0 + (PI * p).cos()),
+            DecayShape::Cosine => 0.5 * (1.0 + M::cos(PI * p)),
             DecayShape::Sqrt => 1.0 - p.sqrt(),
         }
     }
@@ -74,12 +84,13 @@ pub struct Wsd {
     pub decay_shape: DecayShape,
 }
 
-impl Family for Wsd {
-    fn value(&self, t: f64) -> f64 {
+impl Formula for Wsd {
+    #[inline(always)]
+    fn formula<M: Math>(&self, t: f64) -> f64 {
         let span = self.lr - self.min_lr;
         if t < self.warmup_steps {
             let p = t / self.warmup_steps.max(1.0);
-            return self.min_lr + span * self.warmup_shape.up(p);
+            return self.min_lr + span * self.warmup_shape.up::<M>(p);
         }
         let decay_start = self.warmup_steps + self.stable_steps;
         if t < decay_start {
@@ -87,9 +98,15 @@ impl Family for Wsd {
         }
         if t < decay_start + self.decay_steps {
             let p = (t - decay_start) / self.decay_steps.max(1.0);
-            return self.min_lr + span * self.decay_shape.down(p);
+            return self.min_lr + span * self.decay_shape.down::<M>(p);
         }
         self.min_lr
+    }
+}
+
+impl Family for Wsd {
+    fn value(&self, t: f64) -> f64 {
+        self.formula::<Scalar>(t)
     }
     fn validate(&self) -> Result<()> {
         check::lr("lr", self.lr)?;
