@@ -13,6 +13,7 @@ mod basic;
 mod compose;
 mod cosine;
 mod cyclic;
+mod batch;
 mod eval;
 pub mod fastmath;
 mod piecewise;
