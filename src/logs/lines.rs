@@ -76,23 +76,24 @@ impl<F: LineFormat> Lines<F> {
             let counts: Vec<u64> = parallel::install(|| pieces.par_iter().map(|p| count_lines(p)).collect());
             counts.iter().scan(self.next_line, |next, &n| Some(std::mem::replace(next, *next + n))).collect()
         });
-        while self.scratch.len() < pieces.len() {
+        // The first piece is parsed straight into `out` (no copy); the others into scratch collectors
+        // appended after it.
+        while self.scratch.len() + 1 < pieces.len() {
             self.scratch.push(out.sibling());
         }
-        let scratch = &mut self.scratch[..pieces.len()];
-        let results: Vec<(LogResult<u64>, u64)> = parallel::install(|| {
-            pieces
-                .par_iter()
-                .zip(scratch.par_iter_mut())
-                .enumerate()
-                .map(|(i, (piece, local))| {
-                    let mut skipped = 0;
-                    let first = firsts.as_ref().map_or(1, |f| f[i]);
-                    (format.parse_piece(piece, first, local, &mut skipped), skipped)
-                })
-                .collect()
+        let scratch = &mut self.scratch[..pieces.len() - 1];
+        let first_line = |i: usize| firsts.as_ref().map_or(1, |f| f[i]);
+        let parse = |i: usize, local: &mut Collector| {
+            let mut skipped = 0;
+            (format.parse_piece(pieces[i], first_line(i), local, &mut skipped), skipped)
+        };
+        let (head, tail): ((LogResult<u64>, u64), Vec<(LogResult<u64>, u64)>) = parallel::install(|| {
+            rayon::join(
+                || parse(0, out),
+                || scratch.par_iter_mut().enumerate().map(|(i, local)| parse(i + 1, local)).collect(),
+            )
         });
-        for (lines, skipped) in results {
+        for (lines, skipped) in std::iter::once(head).chain(tail) {
             let lines = match (lines, &firsts) {
                 (Ok(n), _) => n,
                 (Err(e), Some(_)) => return Err(e),
@@ -101,7 +102,7 @@ impl<F: LineFormat> Lines<F> {
             self.skipped += skipped;
             self.next_line += lines;
         }
-        out.append(&mut self.scratch[..pieces.len()]);
+        out.append(&mut self.scratch[..pieces.len() - 1]);
         Ok(())
     }
 }
