@@ -87,7 +87,7 @@ impl<F: LineFormat> Lines<F> {
             let mut skipped = 0;
             (format.parse_piece(pieces[i], first_line(i), local, &mut skipped), skipped)
         };
-        let (head, tail): ((LogResult<u64>, u64), Vec<(LogResult<u64>, u64)>) = parallel::install(|| {
+        let (head, tail): (PieceResult, Vec<PieceResult>) = parallel::install(|| {
             rayon::join(
                 || parse(0, out),
                 || scratch.par_iter_mut().enumerate().map(|(i, local)| parse(i + 1, local)).collect(),
@@ -114,6 +114,9 @@ fn renumber(e: LogError, before: u64) -> LogError {
         other => other,
     }
 }
+
+/// A piece's line count (or error) and the lines it skipped in lenient mode.
+type PieceResult = (LogResult<u64>, u64);
 
 /// Cut `text` into about `n` pieces, each ending at a line break.
 fn split_at_lines(text: &[u8], n: usize) -> Vec<&[u8]> {
