@@ -3,7 +3,7 @@
 use super::arrays::{borrow_numbers, maybe_detach, with_view};
 use super::errors::{raise, IntoPyResult};
 use crate::schedule::{eval_into, finite_value, trajectory_into, Schedule};
-use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
+use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyTuple};
 use std::collections::hash_map::DefaultHasher;
@@ -12,7 +12,11 @@ use std::hash::{Hash, Hasher};
 /// A learning-rate schedule: a pure function of the step count.
 ///
 /// Build one with the factory functions (``lrpulse.cosine(...)``, ``lrpulse.step_decay(...)``...) or
-/// from a spec with ``lrpulse.schedule_from_dict``. Call it on a step or on a numpy array of steps.
+/// from a spec with ``lrpulse.schedule_from_dict``. Call it on a step (a float comes back) or on a
+/// 1-D numpy array of steps (int32/int64/uint32/uint64/float32/float64, strided views included, read in
+/// place without a copy; a new float64 array comes back, or pass ``out=`` to fill a float64 array in
+/// place). A list is converted with ``numpy.asarray`` first, which copies it. Arrays give exactly the
+/// values of scalar calls; large ones are evaluated with the GIL released, on several cores.
 ///
 /// Example::
 ///
@@ -40,9 +44,19 @@ fn bad_step(py: Python<'_>, t: f64) -> PyErr {
 
 #[pymethods]
 impl PySchedule {
-    /// The LR at ``steps``: a float for a scalar step, a new float64 array for an array of steps
-    /// (int32/int64/uint32/uint64/float32/float64, read in place, strided views included), or the
-    /// given ``out`` array filled in place. A list is converted with ``numpy.asarray`` (a copy).
+    /// The LR at ``steps``: a float for a scalar step (int, float, numpy scalar, 0-d array); a new
+    /// float64 array for a 1-D array of steps (int32/int64/uint32/uint64/float32/float64, read in place,
+    /// strided views included); or, with ``out=`` (a writeable, C-contiguous float64 array of the same
+    /// length that does not overlap ``steps``), ``out`` filled in place and returned. A list is
+    /// converted with ``numpy.asarray`` first (a copy). Large inputs are evaluated with the GIL
+    /// released and split across cores; results are identical bit for bit to scalar calls.
+    ///
+    /// Example::
+    ///
+    ///     >>> import lrpulse, numpy as np
+    ///     >>> s = lrpulse.cosine(lr=0.1, decay_steps=100)
+    ///     >>> s(np.arange(0, 101, 50)).tolist()
+    ///     [0.1, 0.05, 0.0]
     #[pyo3(signature = (steps, /, out=None))]
     fn __call__<'py>(
         &self,
@@ -71,31 +85,16 @@ impl PySchedule {
         };
         let views = numbers.views();
         let n = views.len();
+        let out_obj = match out {
+            Some(o) => o.clone(),
+            None => new_values(py, n).into_any(),
+        };
         let schedule = &self.inner;
-        match out {
-            None => {
-                let values = maybe_detach(py, n, || {
-                    let mut values = vec![0.0; n];
-                    with_view!(views, v => eval_into(schedule, v, &mut values)).map(|_| values)
-                })
-                .py_err(py)?;
-                Ok(values.into_pyarray(py).into_any())
-            }
-            Some(out_obj) => {
-                let out_arr = out_obj
-                    .cast::<PyArray1<f64>>()
-                    .map_err(|_| raise(py, "DTypeError", "out must be a 1-D float64 array".into()))?;
-                let mut guard = out_arr.try_readwrite().map_err(|e| {
-                    raise(py, "InputError", format!("out must be writeable and must not overlap steps: {e}"))
-                })?;
-                let slice = guard
-                    .as_slice_mut()
-                    .map_err(|_| raise(py, "InputError", "out must be C-contiguous".into()))?;
-                maybe_detach(py, n, || with_view!(views, v => eval_into(schedule, v, slice))).py_err(py)?;
-                drop(guard);
-                Ok(out_obj.clone())
-            }
-        }
+        let mut guard = writable_out(&out_obj)?;
+        let slice = guard.as_slice_mut().map_err(|_| raise(py, "InputError", "out must be C-contiguous".into()))?;
+        maybe_detach(py, n, || with_view!(views, v => eval_into(schedule, v, slice))).py_err(py)?;
+        drop(guard);
+        Ok(out_obj)
     }
 
     /// The LR at every step ``start, start + 1, ..., start + n - 1`` as a new float64 array.
@@ -107,12 +106,13 @@ impl PySchedule {
     #[pyo3(signature = (n, start = 0))]
     fn trajectory<'py>(&self, py: Python<'py>, n: usize, start: u64) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let schedule = &self.inner;
-        let values = maybe_detach(py, n, || {
-            let mut values = vec![0.0; n];
-            trajectory_into(schedule, start, &mut values).map(|_| values)
-        })
-        .py_err(py)?;
-        Ok(values.into_pyarray(py))
+        let values = new_values(py, n);
+        {
+            let mut guard = writable_out(values.as_any())?;
+            let slice = guard.as_slice_mut().map_err(|_| raise(py, "InputError", "out must be C-contiguous".into()))?;
+            maybe_detach(py, n, || trajectory_into(schedule, start, slice)).py_err(py)?;
+        }
+        Ok(values)
     }
 
     /// The family name, e.g. ``"cosine"``.
@@ -169,4 +169,31 @@ fn scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
         return Ok(None);
     }
     Ok(obj.extract::<f64>().ok())
+}
+
+/// A fresh float64 array for `n` results, allocated by numpy: its allocator advises huge pages for
+/// large buffers, which makes first-touch page faults (most of the cost of a bare fill in a VM) rare.
+fn new_values(py: Python<'_>, n: usize) -> Bound<'_, PyArray1<f64>> {
+    PyArray1::zeros(py, n, false)
+}
+
+/// Borrow `out` for writing: a float64 numpy array (else DTypeError), 1-D, writeable and not
+/// overlapping `steps` (else InputError).
+fn writable_out<'py>(out: &Bound<'py, PyAny>) -> PyResult<numpy::PyReadwriteArray1<'py, f64>> {
+    let py = out.py();
+    let Ok(untyped) = out.cast::<numpy::PyUntypedArray>() else {
+        let kind = out.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        return Err(raise(py, "DTypeError", format!("out must be a float64 numpy array, got {kind}")));
+    };
+    use numpy::PyUntypedArrayMethods;
+    if untyped.ndim() != 1 {
+        return Err(raise(py, "InputError", format!("out must be a 1-D array, got ndim={}", untyped.ndim())));
+    }
+    let Ok(typed) = out.cast::<PyArray1<f64>>() else {
+        let dtype = untyped.dtype().str().map(|s| s.to_string()).unwrap_or_else(|_| "?".into());
+        return Err(raise(py, "DTypeError", format!("out must have dtype float64, got dtype {dtype}")));
+    };
+    typed
+        .try_readwrite()
+        .map_err(|e| raise(py, "InputError", format!("out must be writeable and must not overlap steps ({e})")))
 }
