@@ -285,3 +285,26 @@ def test_to_dict_is_plain_data():
     text = json.dumps(d.to_dict())
     assert json.loads(text)["label"] == "plateau"
     assert all(isinstance(s, Segment) for s in d.segments)
+
+
+def _power_law_run(k, seed, n=10000, p=0.3, sigma=0.05):
+    """A healthy run whose loss falls as (1 + k t)^-p: large k means a fast initial drop."""
+    rng = np.random.default_rng(seed)
+    return 3.0 * (1.0 + np.arange(n) * k) ** -p * np.exp(rng.normal(0.0, sigma, n))
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("k", [0.01, 1.0, 10.0])
+def test_a_fast_initial_drop_is_no_spike(k, seed):
+    # The first buckets of a falling run are above what follows but have nothing before them: no spike.
+    d = diagnose(_power_law_run(k, seed))
+    assert d.label == "healthy"
+    assert not [f for f in d.findings if f["kind"] == "spike"]
+
+
+def test_a_spike_on_a_fast_initial_drop_is_still_found():
+    loss = _power_law_run(1.0, 0)
+    loss[6000:6010] *= 4.0
+    d = diagnose(loss)
+    assert d.label == "spiky"
+    assert [f["step"] for f in d.findings if f["kind"] == "spike"] == [6000]

@@ -169,7 +169,7 @@ def test_lightning_style_sparse_metrics_csv_matches_the_csv_module(tmp_path):
     for tag, (steps, values) in theirs.items():
         np.testing.assert_array_equal(ours[tag][0], steps)
         np.testing.assert_array_equal(ours[tag][1], values)
-    assert lrpulse.logs.pick_loss_tag(ours.tags) == "train_loss_step"
+    assert pick_loss_tag(ours.tags) == "train_loss_step"
     assert lrpulse.logs.pick_val_tag(ours.tags) == "val_loss"
 
 
@@ -341,6 +341,36 @@ def test_diagnose_file_streams_in_chunks_with_the_same_verdict(tmp_path):
     assert lrpulse.diagnose_file(path, "loss") == whole
     with pytest.raises(TagNotFoundError, match="no tag 'nope'"):
         lrpulse.diagnose_file(path, "nope")
+
+
+def write_keras_style_events(folder, batches=400, epochs=4):
+    """What Keras' TensorBoard callback (update_freq=1) writes to ``logdir/train``: ``batch_loss`` each
+    update, ``epoch_loss`` and ``epoch_learning_rate`` each epoch (written with torch's SummaryWriter,
+    since Keras needs TensorFlow to write them)."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    loss = 3.0 * (1 + np.arange(batches)) ** -0.4 * np.exp(0.02 * np.random.default_rng(4).standard_normal(batches))
+    with SummaryWriter(str(folder)) as w:
+        for epoch in range(epochs):
+            for b in range(epoch * batches // epochs, (epoch + 1) * batches // epochs):
+                w.add_scalar("batch_loss", loss[b], b)
+            w.add_scalar("epoch_loss", loss[b], epoch)
+            w.add_scalar("epoch_learning_rate", 0.01, epoch)
+    return loss
+
+
+def test_keras_batch_loss_is_diagnosed_rather_than_its_few_epoch_points(tmp_path):
+    from lrpulse.logs import pick_loss_tag
+
+    loss = write_keras_style_events(tmp_path / "run" / "train")
+    assert pick_loss_tag(["epoch_loss", "batch_loss"]) == "batch_loss"
+    assert pick_loss_tag(["my_epoch_loss", "my_loss"]) == "my_loss"
+    assert pick_loss_tag(["epoch_loss", "val_loss"]) == "epoch_loss"  # the only training loss
+    expected = lrpulse.diagnose(loss.astype(np.float32).astype(np.float64), steps=np.arange(len(loss)))
+    assert expected.label != "insufficient_data"
+    assert lrpulse.diagnose_file(tmp_path / "run" / "train").label == expected.label
+    (run,) = lrpulse.scan(tmp_path / "run")
+    assert run.tag == "batch_loss" and len(run.values) == len(loss) and run.diagnosis.label == expected.label
 
 
 # ---- fuzzing: mutated real files must give a result or an lrpulse error, never anything else ----

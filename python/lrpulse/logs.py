@@ -132,9 +132,11 @@ def read_scalars(
     return out
 
 
+# Per-step names first: an epoch-level loss (Keras' ``epoch_loss``) has a handful of points, too few
+# to diagnose, so it is only taken when the log has no per-step loss.
 _LOSS_NAMES = (
     "loss", "train_loss", "train/loss", "training_loss", "loss/train", "train_loss_step", "train/loss_step",
-    "trainer/loss", "epoch_loss", "batch_loss", "train/epoch_loss", "losses/train",
+    "trainer/loss", "batch_loss", "train/batch_loss", "losses/train", "epoch_loss", "train/epoch_loss",
 )  # fmt: skip
 _VAL_NAMES = ("val_loss", "eval_loss", "val/loss", "eval/loss", "validation_loss", "valid_loss", "loss/val",
               "loss/validation", "validation/loss", "val_loss_epoch", "epoch_val_loss")  # fmt: skip
@@ -142,20 +144,29 @@ _NOT_TRAIN = ("val", "eval", "test", "valid")
 
 
 def _pick(tags: Sequence[str], names: Sequence[str], accept: Any) -> str | None:
+    """The first of ``names`` present (case-insensitively), else the first tag ``accept`` takes, tags not
+    naming ``epoch`` before those that do (a per-epoch series is the coarsest)."""
     lower = {t.lower(): t for t in reversed(tags)}  # first occurrence wins
     for name in names:
         if name in lower:
             return lower[name]
-    return next((t for t in tags if accept(t.lower())), None)
+    accepted = [t for t in tags if accept(t.lower())]
+    return next((t for t in accepted if "epoch" not in t.lower()), accepted[0] if accepted else None)
 
 
 def pick_loss_tag(tags: Sequence[str]) -> str | None:
-    """The training-loss tag among ``tags``: a well-known name (``loss``, ``train_loss``, ``train/loss``,
-    Lightning's ``train_loss_step``, Keras' ``epoch_loss``...), else the first tag mentioning ``loss``
-    that is not a validation/eval/test loss; ``None`` when there is none.
+    """The training-loss tag among ``tags``, ``None`` when there is none.
+
+    The rule: a well-known per-step name (``loss``, ``train_loss``, ``train/loss``, Lightning's
+    ``train_loss_step``, Keras' ``batch_loss``...), else a well-known epoch-level one (Keras'
+    ``epoch_loss``), else the first tag mentioning ``loss`` that is not a validation/eval/test loss,
+    preferring one that does not mention ``epoch``. Per-step series come first because a per-epoch one
+    has too few points to diagnose.
 
     >>> pick_loss_tag(["epoch", "val_loss", "train_loss_epoch", "train_loss_step"])
     'train_loss_step'
+    >>> pick_loss_tag(["epoch_loss", "batch_loss", "epoch_learning_rate"])  # Keras' TensorBoard callback
+    'batch_loss'
     """
     return _pick(tags, _LOSS_NAMES, lambda t: "loss" in t and not any(w in t for w in _NOT_TRAIN))
 

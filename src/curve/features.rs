@@ -206,7 +206,13 @@ fn spikes(pts: &[Pt], ys: &[f64], level: &[f64], sigma: f64) -> Vec<Spike> {
     for i in 0..b {
         let p = &pts[i];
         let extra = if p.n > 1.0 { (2.0 * p.n.ln()).sqrt() } else { 0.0 };
-        let height = p.ymax.max(ys[i]) - level[i];
+        // A spike stands above the local level on both sides: above the level here and after it, and
+        // risen from what came before (the previous level, or for the first bucket, which has no
+        // before, the largest rise inside it). The head of a falling run is above what follows only.
+        let peak = p.ymax.max(ys[i]);
+        let after = level.get(i + 1).map_or(f64::NEG_INFINITY, |&l| l);
+        let from_before = if i > 0 { peak - level[i - 1] } else if p.dmax.is_finite() { p.dmax } else { 0.0 };
+        let height = (peak - level[i]).min(peak - after).min(from_before);
         let z = height / sigma - extra;
         if z < SPIKE_Z || height < SPIKE_MIN_HEIGHT {
             continue;
