@@ -169,7 +169,7 @@ def test_lightning_style_sparse_metrics_csv_matches_the_csv_module(tmp_path):
     for tag, (steps, values) in theirs.items():
         np.testing.assert_array_equal(ours[tag][0], steps)
         np.testing.assert_array_equal(ours[tag][1], values)
-    assert pick_loss_tag(ours.tags) == "train_loss_step"
+    assert lrpulse.logs.pick_loss_tag(ours.tags) == "train_loss_step"
     assert lrpulse.logs.pick_val_tag(ours.tags) == "val_loss"
 
 
