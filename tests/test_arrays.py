@@ -288,6 +288,7 @@ def _checksum_in_child(_):
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")  # jax, if another test loaded it
 def test_a_forked_child_evaluates_after_the_parent_used_the_pool():
     expected = digest(WAVY(np.arange(3 * BIG)[::-1]))  # the parent's pool threads exist now
     read, write = os.pipe()
@@ -313,6 +314,7 @@ def test_a_forked_child_evaluates_after_the_parent_used_the_pool():
     assert got == expected
 
 
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")  # jax, if another test loaded it
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_multiprocessing_fork_workers_evaluate():
     expected = digest(WAVY(np.arange(3 * BIG)[::-1]))
