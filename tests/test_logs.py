@@ -230,6 +230,17 @@ def test_json_lines_match_the_json_module_including_nan(tmp_path):
     assert log["loss"][0].tolist() == list(range(20)) and "tag" not in log
 
 
+@pytest.mark.parametrize("key", ["_step", "global_step", "trainer/global_step", "iteration"])
+def test_json_lines_take_the_step_from_wandb_and_trainer_keys(tmp_path, key):
+    path = tmp_path / "wandb.jsonl"
+    records = [{key: 10 * i + 3, "loss": 2.0 - i / 10, "_runtime": 0.5 * i} for i in range(6)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    log = lrpulse.read_scalars(path)
+    assert log["loss"][0].tolist() == [r[key] for r in records]
+    np.testing.assert_array_equal(log["loss"][1], [r["loss"] for r in records])
+    assert key not in log.tags
+
+
 def test_hf_trainer_state_matches_transformers_writer(tmp_path):
     from transformers import TrainerState
 

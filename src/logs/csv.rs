@@ -13,7 +13,9 @@ use super::lines::{numbered_lines, LineFormat};
 use std::path::PathBuf;
 
 /// Column or key names taken as the step, in order of preference (compared case-insensitively).
-pub const STEP_NAMES: [&str; 6] = ["step", "global_step", "iteration", "iter", "trainer/global_step", "epoch"];
+/// wandb's `_step` (its own log-call counter) comes after the trainers' step names, which count
+/// optimizer updates when a run logs both.
+pub const STEP_NAMES: [&str; 7] = ["step", "global_step", "iteration", "iter", "trainer/global_step", "_step", "epoch"];
 
 pub struct Csv {
     path: PathBuf,

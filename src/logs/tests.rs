@@ -141,6 +141,19 @@ fn json_lines_accept_nan_nested_objects_and_report_bad_lines() {
 }
 
 #[test]
+fn json_lines_and_csv_take_wandbs_step_key_but_prefer_the_trainers() {
+    // wandb's own counter is `_step`; Lightning's WandbLogger also logs `trainer/global_step`.
+    let wandb = "{\"_step\": 5, \"loss\": 2.0, \"_runtime\": 1.5}\n{\"_step\": 9, \"loss\": 1.5}\n";
+    let log = read_as("w.jsonl", wandb.as_bytes(), &opts()).unwrap();
+    assert_eq!(series(&log, "loss"), (&[5, 9][..], &[2.0, 1.5][..]));
+    assert!(!log.tags.iter().any(|t| t == "_step"));
+    let both = "{\"_step\": 0, \"trainer/global_step\": 100, \"loss\": 2.0}\n";
+    assert_eq!(series(&read_as("b.jsonl", both.as_bytes(), &opts()).unwrap(), "loss").0, &[100]);
+    let csv = "_step,loss\n3,2.0\n4,1.0\n";
+    assert_eq!(series(&read_as("w.csv", csv.as_bytes(), &opts()).unwrap(), "loss").0, &[3, 4]);
+}
+
+#[test]
 fn trainer_state_log_history() {
     let state = r#"{"best_metric": null, "epoch": 1.0, "global_step": 20,
       "log_history": [
