@@ -342,6 +342,24 @@ def test_scan_names_runs_by_relative_path_and_keeps_going_past_bad_runs(tmp_path
     assert results["pl/version_0/metrics.csv"].tag == "train_loss_step"
 
 
+def test_find_runs_lists_what_scan_reads_without_reading(tmp_path, events_file):
+    from lrpulse.logs import find_runs
+
+    (tmp_path / "tb" / "run_a").mkdir(parents=True)
+    (tmp_path / "tb" / "run_a" / events_file.name).write_bytes(events_file.read_bytes())
+    (tmp_path / "pl").mkdir()
+    write_lightning_csv(tmp_path / "pl" / "metrics.csv")
+    (tmp_path / "broken.jsonl").write_text('{"step": 0, "loss": }\n')
+    runs = find_runs(tmp_path)
+    assert [r.name for r in runs] == [r.name for r in lrpulse.scan(tmp_path, diagnose=False)]
+    assert [(r.name, r.format) for r in runs] == [("broken.jsonl", "jsonl"), ("pl/metrics.csv", "csv"),
+                                                   ("tb/run_a", "tfevents")]
+    assert runs[2].files == [str(tmp_path / "tb" / "run_a" / events_file.name)]
+    assert find_runs(str(tmp_path / "pl" / "metrics.csv"))[0].files == [str(tmp_path / "pl" / "metrics.csv")]
+    with pytest.raises(LogNotFoundError):
+        find_runs(tmp_path / "missing")
+
+
 def test_diagnose_file_streams_in_chunks_with_the_same_verdict(tmp_path):
     path = tmp_path / "long.csv"
     steps = np.arange(5000)

@@ -125,12 +125,12 @@ def _one_line(error: BaseException) -> str:
 
 def count_runs(paths: Sequence[str]) -> int:
     """How many runs the paths hold; a path that is missing or holds no logs is a usage error."""
-    from . import _core
+    from .logs import find_runs
 
     total = 0
     for path in paths:
         try:
-            total += len(_core.find_runs(path))
+            total += len(find_runs(path))
         except LrpulseError as e:
             raise UsageError(_one_line(e)) from None
     return total

@@ -32,7 +32,7 @@ import os
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,8 @@ from .errors import LogWarning, LrpulseError, TagNotFoundError
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
 
-__all__ = ["Scalars", "RunResult", "read_scalars", "diagnose_file", "scan", "pick_loss_tag", "pick_val_tag"]
+__all__ = ["Run", "Scalars", "RunResult", "read_scalars", "diagnose_file", "scan", "find_runs", "pick_loss_tag",
+           "pick_val_tag"]
 
 PathLike = str | os.PathLike[str]
 Series = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
@@ -274,6 +275,33 @@ def diagnose_file(
     return feed.monitor.diagnose()
 
 
+class Run(NamedTuple):
+    """One run found by :func:`find_runs`: its ``name`` (path relative to the folder searched), its
+    ``files`` (several only for a TensorBoard run directory, in reading order) and their ``format``
+    (``None`` when only the content can tell)."""
+
+    name: str
+    files: list[str]
+    format: str | None
+
+
+def find_runs(path: PathLike) -> list[Run]:
+    """The runs under ``path`` (searched recursively), sorted by name, without reading them: what
+    :func:`scan` would read. A run is a log file or a directory of TensorBoard event files; a file
+    ``path`` is one run. A missing path, or a folder without logs, raises
+    :class:`lrpulse.errors.LogNotFoundError`.
+
+    >>> import pathlib, tempfile
+    >>> from lrpulse.logs import find_runs
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "b").mkdir(); _ = (root / "b" / "metrics.csv").write_text("step,loss\\n0,2\\n")
+    >>> _ = (root / "a.jsonl").write_text('{"step": 0, "loss": 2}\\n')
+    >>> [(run.name, run.format) for run in find_runs(root)]
+    [('a.jsonl', 'jsonl'), ('b/metrics.csv', 'csv')]
+    """
+    return [Run(name, [os.fspath(f) for f in files], fmt) for name, files, fmt in _core.find_runs(os.fspath(path))]
+
+
 @dataclass(frozen=True)
 class RunResult:
     """One run found by :func:`scan`: its ``name`` (path relative to the folder), ``path``, ``format``,
@@ -347,7 +375,7 @@ def scan(
     >>> [(r.name, r.tag, r.values.tolist()) for r in lrpulse.scan(root, diagnose=False)]
     [('a/metrics.csv', 'loss', [2.0, 1.5])]
     """
-    runs = _core.find_runs(os.fspath(folder))
+    runs = find_runs(folder)
     # Read only the tags needed when they are known; otherwise all, to pick the loss tag per run.
     wanted = None if tag is None or (diagnose and val_tag is None) else [tag] + ([val_tag] if val_tag else [])
     size = batch or 4 * max(1, _core.num_threads())
