@@ -8,7 +8,8 @@ Formats (detected from the name, else the content; or pass ``format=``):
   ``CSVLogger``; the step column is ``step=`` or the first of ``step``, ``global_step``,
   ``iteration``, ``iter``, ``trainer/global_step``, wandb's ``_step``, ``epoch`` (else the row index);
 - ``jsonl``: one JSON object per line, any keys (nested objects become ``outer/inner``; Python's
-  ``NaN``/``Infinity`` accepted), the step key chosen as for CSV (else the line number); ``trainer_state``: Hugging Face's ``trainer_state.json``;
+  ``NaN``/``Infinity`` accepted), the step key chosen as for CSV (else the line number);
+  ``trainer_state``: Hugging Face's ``trainer_state.json``;
 - ``text``: lines like ``step 100 ... loss 2.31``, ``step=100 loss=2.31``, ``[100] loss: 2.31``, or
   your own regex with named groups ``step``, ``value`` and optionally ``tag``.
 
