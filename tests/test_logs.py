@@ -352,8 +352,11 @@ def test_find_runs_lists_what_scan_reads_without_reading(tmp_path, events_file):
     (tmp_path / "broken.jsonl").write_text('{"step": 0, "loss": }\n')
     runs = find_runs(tmp_path)
     assert [r.name for r in runs] == [r.name for r in lrpulse.scan(tmp_path, diagnose=False)]
-    assert [(r.name, r.format) for r in runs] == [("broken.jsonl", "jsonl"), ("pl/metrics.csv", "csv"),
-                                                   ("tb/run_a", "tfevents")]
+    assert [(r.name, r.format) for r in runs] == [
+        ("broken.jsonl", "jsonl"),
+        ("pl/metrics.csv", "csv"),
+        ("tb/run_a", "tfevents"),
+    ]
     assert runs[2].files == [str(tmp_path / "tb" / "run_a" / events_file.name)]
     assert find_runs(str(tmp_path / "pl" / "metrics.csv"))[0].files == [str(tmp_path / "pl" / "metrics.csv")]
     with pytest.raises(LogNotFoundError):

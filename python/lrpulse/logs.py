@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .diagnosis import Diagnosis
 
 __all__ = ["Run", "Scalars", "RunResult", "read_scalars", "diagnose_file", "scan", "find_runs", "pick_loss_tag",
-           "pick_val_tag"]
+           "pick_val_tag"]  # fmt: skip
 
 PathLike = str | os.PathLike[str]
 Series = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
