@@ -190,7 +190,7 @@ def test_state_dict_and_pickle_round_trip():
     m = CurveMonitor()
     m.update(PLATEAU[:1500], lr=np.full(1500, 0.1), val_loss=PLATEAU[:1500] * 1.2)
     state = m.state_dict()
-    assert state["version"] == 1 and set(state) == {"version", "train", "val"}
+    assert state["version"] == 2 and set(state) == {"version", "train", "val"}
     back = CurveMonitor.from_state_dict(state)
     assert back.diagnose() == m.diagnose()
     pickled = pickle.loads(pickle.dumps(m))
@@ -222,7 +222,7 @@ def test_damaged_state_is_an_input_error():
     with pytest.raises(InputError, match="version"):
         CurveMonitor.from_state_dict({**state, "version": 99})
     with pytest.raises(InputError, match="missing"):
-        CurveMonitor.from_state_dict({"version": 1})
+        CurveMonitor.from_state_dict({"version": 2})
 
 
 def test_threads_give_identical_results():
@@ -308,3 +308,26 @@ def test_a_spike_on_a_fast_initial_drop_is_still_found():
     d = diagnose(loss)
     assert d.label == "spiky"
     assert [f["step"] for f in d.findings if f["kind"] == "spike"] == [6000]
+
+
+def _rise_in_first_steps(schedule, seed, sigma, n=5000, rise_steps=20):
+    """Too large an LR without warmup: 9.2 -> ~19 within `rise_steps` steps, then thrashing high."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    level = np.where(t < rise_steps, 9.2 * (19.0 / 9.2) ** (t / rise_steps), 19.0)
+    if schedule == "cosine":
+        lr = 0.5 * (1.0 + np.cos(np.pi * t / n))
+        level = np.where(t < rise_steps, level, 19.0 - 4.0 * (1.0 - lr))
+    else:
+        lr = np.ones(n)
+    thrash = 0.1 * np.sin(t / 37.0) * rng.uniform(0.5, 1.0)
+    return level * np.exp(thrash + rng.normal(0.0, sigma, n)), lr
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("sigma", [0.1, 0.2])
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_a_rise_within_the_first_percent_is_rising_early(schedule, sigma, seed):
+    loss, lr = _rise_in_first_steps(schedule, seed, sigma)
+    assert diagnose(loss, lr=lr).label == "rising_early"
+    assert diagnose(loss).label == "rising_early"

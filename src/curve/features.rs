@@ -137,7 +137,8 @@ pub fn measure(train: &Series) -> Features {
     f.drop_se = f.sigma_eff * (1.2533 * (1.0 / head_n + 1.0 / tail_n)).sqrt();
     f.decel = if f.late.slope < 0.0 && f.early.slope < 0.0 { f.early.slope / f.late.slope } else if f.early.slope < 0.0 { f64::INFINITY } else { 0.0 };
     flatness(&mut f, &pts, &clean, &level);
-    rises(&mut f, &pts, &level, k0);
+    let head: Vec<f64> = train.head.iter().map(|p| super::quant::to_log(p.yq as f64)).collect();
+    rises(&mut f, &pts, &level, k0, &head);
     f.spikes = spikes(&pts, &ys, &level, f.sigma);
     lr_shape(&mut f, &pts);
     f.level = level;
@@ -158,7 +159,7 @@ fn flatness(f: &mut Features, pts: &[Pt], clean: &[f64], level: &[f64]) {
     f.drop_before_flat = if f.drop.abs() > 0.0 { (f.start - level[from]) / f.drop } else { 0.0 };
 }
 
-fn rises(f: &mut Features, pts: &[Pt], level: &[f64], k0: usize) {
+fn rises(f: &mut Features, pts: &[Pt], level: &[f64], k0: usize, head: &[f64]) {
     let b = pts.len();
     let early_end = pts.iter().position(|p| p.u > 0.6).unwrap_or(b).max(1);
     let (mut peak_i, mut peak) = (0, f64::NEG_INFINITY);
@@ -168,17 +169,29 @@ fn rises(f: &mut Features, pts: &[Pt], level: &[f64], k0: usize) {
             peak_i = i;
         }
     }
-    f.rise = peak - f.start;
     // Significance from the typical early level (u in [0.05, 0.5], robust to a lone spike) against
     // the uncertainty of the start level.
     let head_n: f64 = pts[..k0].iter().map(|p| p.n).sum();
     f.start_se = f.sigma * (1.2533 / head_n).sqrt();
     let window: Vec<f64> = pts.iter().zip(level).filter(|(p, _)| p.u >= 0.05 && p.u <= 0.5).map(|(_, &l)| l).collect();
     let early_level = if window.is_empty() { peak } else { median(&window) };
+    // The start of a rise: the first buckets, or the very first raw points when the loss had already
+    // climbed within those buckets (a rise in the first ~1% of the run) and that is the stronger case.
+    let mut start = f.start;
     f.rise_z = (early_level - f.start) / f.start_se.max(1e-300);
+    // The first 2, 4 and 8 raw points: fewer for a rise within the first few steps, more for noise.
+    for m in [2, 4, 8].into_iter().filter(|&m| m <= head.len()) {
+        let first = head[..m].iter().sum::<f64>() / m as f64;
+        let first_se = f.sigma * (1.2533 / m as f64).sqrt();
+        let first_z = (early_level - first) / first_se.max(1e-300);
+        if first_z > f.rise_z {
+            (start, f.rise_z, f.start_se) = (first, first_z, first_se);
+        }
+    }
+    f.rise = peak - start;
     f.rise_at = pts[peak_i.min(b - 1)].u;
     let low = level[..=peak_i.min(b - 1)].iter().cloned().fold(f64::INFINITY, f64::min);
-    f.dip_before_rise = f.start - low;
+    f.dip_before_rise = start - low;
     // Explosion: the level far above everything before it.
     let mut run_min = f64::INFINITY;
     let mut best = 0.0;

@@ -79,7 +79,7 @@ impl Series {
         self.stitch(&b.head);
         let mut head = std::mem::take(&mut self.head);
         head.extend(b.head.iter().copied());
-        head.truncate(2);
+        head.truncate(super::series::HEAD_POINTS);
         self.head = head;
         let mut tail = std::mem::take(&mut self.tail);
         tail.extend(b.tail.iter().copied());

@@ -22,13 +22,17 @@ pub struct Point {
     pub yq: i64,
 }
 
+/// Raw finite points kept exactly from the start of the run.
+pub const HEAD_POINTS: usize = 8;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub cap: usize,
     pub level: u32,
     /// Occupied buckets, sorted by index.
     pub buckets: Vec<Bucket>,
-    /// The first two and the last two finite points.
+    /// The first [`HEAD_POINTS`] and the last two finite points (the head gives the start level of a
+    /// run that rises within its first buckets, and the seam differences when merging).
     pub head: Vec<Point>,
     pub tail: Vec<Point>,
     /// First and last step of any point (finite or not), and the number of points.
@@ -74,7 +78,7 @@ impl Series {
 
     /// Record the finite points `(ts[i], ys[i])` (in order) at the edges.
     fn note_edges(&mut self, ts: &[u64], ys: &[i64]) {
-        for (&t, &yq) in ts.iter().zip(ys).take(2usize.saturating_sub(self.head.len())) {
+        for (&t, &yq) in ts.iter().zip(ys).take(HEAD_POINTS.saturating_sub(self.head.len())) {
             self.head.push(Point { t, yq });
         }
         let m = ts.len();

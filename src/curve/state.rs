@@ -3,11 +3,11 @@
 //! so a damaged state is an error, never a panic or a silently wrong monitor.
 
 use super::bucket::Bucket;
-use super::series::{Point, Series};
+use super::series::{Point, Series, HEAD_POINTS};
 use crate::error::{Error, Result};
 
 /// Bumped whenever the layout below changes.
-pub const STATE_VERSION: u64 = 1;
+pub const STATE_VERSION: u64 = 2;
 /// Integer fields of a bucket, in this order.
 pub const BUCKET_FIELDS: [&str; 25] = [
     "idx", "n", "sy", "syy", "st", "stt", "sty", "nd", "sd", "sdd", "npair", "nsc", "ymin", "ymax", "dmax", "t_dmax",
@@ -73,8 +73,9 @@ impl Series {
         if p.buckets.len() > cap || p.buckets.len() != p.bucket_lr.len() {
             return Err(bad("buckets", 0, p.buckets.len() as f64, "must hold at most cap buckets, one LR pair each"));
         }
-        if p.head.len() > 2 || p.tail.len() > 2 {
-            return Err(bad("head/tail", 0, p.head.len().max(p.tail.len()) as f64, "must hold at most 2 points"));
+        if p.head.len() > HEAD_POINTS || p.tail.len() > 2 {
+            let what = format!("must hold at most {HEAD_POINTS} head and 2 tail points");
+            return Err(bad("head/tail", 0, p.head.len().max(p.tail.len()) as f64, &what));
         }
         let mut buckets = Vec::with_capacity(p.buckets.len());
         for (i, (v, lr)) in p.buckets.iter().zip(&p.bucket_lr).enumerate() {
