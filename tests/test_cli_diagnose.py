@@ -36,6 +36,16 @@ FORMATS = {
     "spiky": ("tfevents", lambda v: v.astype(np.float32).astype(np.float64)),
 }
 
+# How each demo writer rounds the LR it logs (every writer logs it at every loss step).
+LR_WRITTEN = {
+    "healthy": FORMATS["healthy"][1],
+    "slow": lambda v: v,
+    "rising_early": lambda v: v,
+    "plateau": lambda v: v,
+    "diverged": lambda v: np.array([float(f"{x:.2e}") for x in v.tolist()]),
+    "spiky": FORMATS["spiky"][1],
+}
+
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
@@ -95,7 +105,8 @@ def test_every_format_is_read_and_diagnosed_like_the_library_on_the_written_valu
         steps, loss = steps[1:], loss[1:]
     assert run["format"] == reader_format and run["run"] == str(w.path)
     assert (run["points"], run["first_step"], run["last_step"]) == (len(steps), int(steps[0]), int(steps[-1]))
-    want = lrpulse.diagnose(loss, steps=steps)
+    lr = LR_WRITTEN[expected](w.log.lr)[-len(steps) :]  # the readers pass the logged LR on to diagnose
+    want = lrpulse.diagnose(loss, steps=steps, lr=lr)
     assert (run["label"], run["first_bad_step"], run["advice"]) == (want.label, want.first_bad_step, want.advice)
     assert run["confidence"] == pytest.approx(want.confidence, rel=1e-12)
 

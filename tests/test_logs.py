@@ -335,8 +335,10 @@ def test_scan_names_runs_by_relative_path_and_keeps_going_past_bad_runs(tmp_path
     assert isinstance(results["broken.jsonl"].error, LogFormatError)
     assert isinstance(results["lr_only.log"].error, TagNotFoundError)
     good = results["tb/run_a"]
-    assert good.ok and good.tag == "train/loss" and good.diagnosis is not None
-    direct = lrpulse.diagnose(good.values, steps=good.steps)
+    assert good.ok and good.tag == "train/loss" and good.diagnosis is not None and good.lr_tag == "lr"
+    lr_steps, lr, _ = tensorboard_scalars(tmp_path / "tb" / "run_a")["lr"]
+    assert lr_steps == good.steps.tolist()  # logged at every loss step: the aligned LR is the LR itself
+    direct = lrpulse.diagnose(good.values, steps=good.steps, lr=np.array(lr))
     assert good.diagnosis == direct
     assert lrpulse.diagnose_file(tmp_path / "tb" / "run_a") == direct
     assert results["pl/version_0/metrics.csv"].tag == "train_loss_step"
@@ -403,6 +405,49 @@ def test_keras_batch_loss_is_diagnosed_rather_than_its_few_epoch_points(tmp_path
     assert lrpulse.diagnose_file(tmp_path / "run" / "train").label == expected.label
     (run,) = lrpulse.scan(tmp_path / "run")
     assert run.tag == "batch_loss" and len(run.values) == len(loss) and run.diagnosis.label == expected.label
+
+
+def test_pick_lr_tag_knows_the_trainers_names():
+    from lrpulse.logs import pick_lr_tag
+
+    for name in ("lr", "learning_rate", "lr-AdamW", "lr-SGD", "train/lr", "train/learning_rate", "LR"):
+        assert pick_lr_tag(["step", "train/loss", "val_loss", name, "grad_norm"]) == name
+    assert pick_lr_tag(["loss", "lr-AdamW/pg1", "lr-AdamW/pg2"]) == "lr-AdamW/pg1"
+    assert pick_lr_tag(["epoch_learning_rate", "batch_learning_rate"]) == "batch_learning_rate"
+    assert pick_lr_tag(["opt/lr_scale_loss", "loss", "grad_norm"]) is None
+
+
+def lr_in_force(steps, lr_steps, lr):
+    """The LR last logged at or before each step (the first LR before any), by a plain loop."""
+    out = []
+    for s in steps:
+        earlier = [v for t, v in zip(lr_steps, lr, strict=True) if t <= s]
+        out.append(earlier[-1] if earlier else lr[0])
+    return np.array(out)
+
+
+def test_the_logged_lr_is_put_on_the_loss_steps_and_diagnosed(tmp_path):
+    steps = np.arange(0, 3000, 2)
+    loss = 3.0 * (1 + steps) ** -0.4 * np.exp(0.02 * np.random.default_rng(5).standard_normal(len(steps)))
+    lr_steps = np.arange(7, 3000, 50)  # logged less often than the loss, and first after it
+    lr = 1e-3 * (0.2 + 0.8 * np.cos(np.pi * lr_steps / 6000))
+    rows = [{"_step": int(s), "train/loss": float(v)} for s, v in zip(steps, loss, strict=True)]
+    rows += [{"_step": int(s), "train/learning_rate": float(v)} for s, v in zip(lr_steps, lr, strict=True)]
+    path = tmp_path / "run" / "wandb.jsonl"
+    path.parent.mkdir()
+    path.write_text("".join(json.dumps(r) + "\n" for r in sorted(rows, key=lambda r: r["_step"])))
+    want = lrpulse.diagnose(loss, steps=steps, lr=lr_in_force(steps, lr_steps, lr))
+    assert want != lrpulse.diagnose(loss, steps=steps)  # the LR shows in the verdict's advice
+    assert lrpulse.diagnose_file(path) == want
+    assert lrpulse.diagnose_file(path, chunk_points=97) == want  # the LR carried across chunks
+    assert lrpulse.diagnose_file(path, chunk_points=2) == want  # the first loss points wait for an LR
+    assert lrpulse.diagnose_file(path, "train/loss", lr_tag="train/learning_rate") == want
+    (run,) = lrpulse.scan(tmp_path / "run")
+    assert run.lr_tag == "train/learning_rate" and run.diagnosis == want
+    with pytest.raises(TagNotFoundError, match="no tag 'lr'"):
+        lrpulse.diagnose_file(path, lr_tag="lr")
+    (run,) = lrpulse.scan(tmp_path / "run", lr_tag="lr")
+    assert isinstance(run.error, TagNotFoundError)
 
 
 # ---- fuzzing: mutated real files must give a result or an lrpulse error, never anything else ----

@@ -39,13 +39,14 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._log_tags import lr_on_steps, pick_loss_tag, pick_lr_tag, pick_val_tag
 from .errors import LogWarning, LrpulseError, TagNotFoundError
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
 
 __all__ = ["Run", "Scalars", "RunResult", "read_scalars", "diagnose_file", "scan", "find_runs", "pick_loss_tag",
-           "pick_val_tag"]  # fmt: skip
+           "pick_val_tag", "pick_lr_tag"]  # fmt: skip
 
 PathLike = str | os.PathLike[str]
 Series = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
@@ -134,54 +135,6 @@ def read_scalars(
     return out
 
 
-# Per-step names first: an epoch-level loss (Keras' ``epoch_loss``) has a handful of points, too few
-# to diagnose, so it is only taken when the log has no per-step loss.
-_LOSS_NAMES = (
-    "loss", "train_loss", "train/loss", "training_loss", "loss/train", "train_loss_step", "train/loss_step",
-    "trainer/loss", "batch_loss", "train/batch_loss", "losses/train", "epoch_loss", "train/epoch_loss",
-)  # fmt: skip
-_VAL_NAMES = ("val_loss", "eval_loss", "val/loss", "eval/loss", "validation_loss", "valid_loss", "loss/val",
-              "loss/validation", "validation/loss", "val_loss_epoch", "epoch_val_loss")  # fmt: skip
-_NOT_TRAIN = ("val", "eval", "test", "valid")
-
-
-def _pick(tags: Sequence[str], names: Sequence[str], accept: Any) -> str | None:
-    """The first of ``names`` present (case-insensitively), else the first tag ``accept`` takes, tags not
-    naming ``epoch`` before those that do (a per-epoch series is the coarsest)."""
-    lower = {t.lower(): t for t in reversed(tags)}  # first occurrence wins
-    for name in names:
-        if name in lower:
-            return lower[name]
-    accepted = [t for t in tags if accept(t.lower())]
-    return next((t for t in accepted if "epoch" not in t.lower()), accepted[0] if accepted else None)
-
-
-def pick_loss_tag(tags: Sequence[str]) -> str | None:
-    """The training-loss tag among ``tags``, ``None`` when there is none.
-
-    The rule: a well-known per-step name (``loss``, ``train_loss``, ``train/loss``, Lightning's
-    ``train_loss_step``, Keras' ``batch_loss``...), else a well-known epoch-level one (Keras'
-    ``epoch_loss``), else the first tag mentioning ``loss`` that is not a validation/eval/test loss,
-    preferring one that does not mention ``epoch``. Per-step series come first because a per-epoch one
-    has too few points to diagnose.
-
-    >>> pick_loss_tag(["epoch", "val_loss", "train_loss_epoch", "train_loss_step"])
-    'train_loss_step'
-    >>> pick_loss_tag(["epoch_loss", "batch_loss", "epoch_learning_rate"])  # Keras' TensorBoard callback
-    'batch_loss'
-    """
-    return _pick(tags, _LOSS_NAMES, lambda t: "loss" in t and not any(w in t for w in _NOT_TRAIN))
-
-
-def pick_val_tag(tags: Sequence[str]) -> str | None:
-    """The validation-loss tag among ``tags`` (``val_loss``, ``eval_loss``, ``val/loss``...), or ``None``.
-
-    >>> pick_val_tag(["loss", "eval_loss", "eval_runtime"])
-    'eval_loss'
-    """
-    return _pick(tags, _VAL_NAMES, lambda t: "loss" in t and any(w in t for w in _NOT_TRAIN))
-
-
 def _increasing(steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> Series:
     """Make steps strictly increasing the way TensorBoard treats a restarted run: a point is dropped when
     a later point has the same or an earlier step (the later write supersedes it)."""
@@ -202,13 +155,18 @@ def _missing(path: str, tag: str | None, tags: list[str], what: str) -> TagNotFo
 
 
 class _Feed:
-    """Streams chunks of one run into a CurveMonitor, keeping steps increasing across chunks."""
+    """Streams chunks of one run into a CurveMonitor, keeping steps increasing across chunks and putting
+    the LR on the loss steps. Once the LR tag is known, loss points wait until its first point is read
+    (they take that first LR), at most ``hold`` of them; the LR last read carries into the next chunk."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: int) -> None:
         from .diagnosis import CurveMonitor
 
         self.monitor = CurveMonitor()
         self.last: dict[str, int] = {}
+        self.hold = hold
+        self.waiting: list[Series] = []  # loss points read before the first LR point
+        self.lr: Series | None = None  # the LR points of this chunk, after the last one carried over
 
     def _fresh(self, key: str, s: npt.NDArray[np.int64], v: npt.NDArray[np.float64]) -> Series:
         s, v = _increasing(s, v)
@@ -219,11 +177,40 @@ class _Feed:
             self.last[key] = int(s[-1])
         return s, v
 
-    def update(self, loss: Series | None, val: Series | None) -> None:
-        s, v = self._fresh("loss", *loss) if loss is not None else (np.zeros(0, np.int64), np.zeros(0))
-        vs, vv = self._fresh("val", *val) if val is not None else (None, None)
+    def _add_lr(self, lr: Series) -> None:
+        s, v = _increasing(*lr)
+        finite = np.isfinite(v)
+        s, v = s[finite], v[finite]
+        if self.lr is not None:  # the LR in force before this chunk, then the points logged after it
+            later = s > self.lr[0][-1]
+            s, v = np.concatenate([self.lr[0][-1:], s[later]]), np.concatenate([self.lr[1][-1:], v[later]])
+        if len(s):
+            self.lr = (s, v)
+
+    def _feed(self, s: npt.NDArray[np.int64], v: npt.NDArray[np.float64], val: Series | None) -> None:
+        lr = lr_on_steps(s, *self.lr) if self.lr is not None and len(s) else None
+        vs, vv = val if val is not None else (None, None)
         if len(s) or (vv is not None and len(vv)):
-            self.monitor.update(v, steps=s, val_loss=vv, val_steps=vs)
+            self.monitor.update(v, steps=s, lr=lr, val_loss=vv, val_steps=vs)
+
+    def update(self, loss: Series | None, val: Series | None, lr: Series | None, lr_known: bool) -> None:
+        s, v = self._fresh("loss", *loss) if loss is not None else (np.zeros(0, np.int64), np.zeros(0))
+        fresh_val = self._fresh("val", *val) if val is not None else None
+        if lr is not None:
+            self._add_lr(lr)
+        held = sum(len(w[0]) for w in self.waiting) + len(s)
+        if lr_known and self.lr is None and len(s) and held <= self.hold:
+            self.waiting.append((s, v))
+            self._feed(s[:0], v[:0], fresh_val)
+            return
+        self.flush()
+        self._feed(s, v, fresh_val)
+
+    def flush(self) -> None:
+        """Feed the loss points still waiting for an LR (with the first LR if one came, else without)."""
+        waiting, self.waiting = self.waiting, []
+        for s, v in waiting:
+            self._feed(s, v, None)
 
 
 def diagnose_file(
@@ -233,6 +220,7 @@ def diagnose_file(
     lenient: bool = False,
     *,
     val_tag: str | None = None,
+    lr_tag: str | None = None,
     step: str | None = None,
     pattern: str | None = None,
     chunk_points: int = 1 << 18,
@@ -240,9 +228,11 @@ def diagnose_file(
     """Diagnose the loss curve in a log file (see :func:`lrpulse.diagnose` for the verdict).
 
     ``tag``: the training-loss tag (default: picked by :func:`pick_loss_tag`); ``val_tag``: the
-    validation loss (default: :func:`pick_val_tag`, if any). The file is streamed through
-    :class:`lrpulse.CurveMonitor` ``chunk_points`` points at a time, so memory stays bounded whatever
-    its size. Steps that go back (a resumed run) supersede the earlier points, as in TensorBoard.
+    validation loss (default: :func:`pick_val_tag`, if any); ``lr_tag``: the learning rate (default:
+    :func:`pick_lr_tag`, if any), put on each loss step as the LR last logged at or before it (the
+    first LR for earlier steps; loss points wait up to ``4 * chunk_points`` for the first LR). The file
+    is streamed through :class:`lrpulse.CurveMonitor` ``chunk_points`` points at a time, so memory
+    stays bounded whatever its size. Steps that go back (a resumed run) supersede the earlier points, as in TensorBoard.
     Other arguments as in :func:`read_scalars`.
 
     >>> import lrpulse, pathlib, tempfile, numpy as np
@@ -254,24 +244,28 @@ def diagnose_file(
     """
     files, run_format = _core.run_files(os.fspath(path))
     fmt = run_format if format == "auto" and run_format else format
-    feed = _Feed()
+    feed = _Feed(hold=4 * chunk_points)
     tags: list[str] = []
     truncated, skipped = False, 0
     for file in files:  # several only for a TensorBoard run directory, read in name order
-        wanted = [tag, val_tag] if tag and val_tag else None  # else every tag, to pick from
+        wanted = [tag, val_tag, lr_tag] if tag and val_tag and lr_tag else None  # else every tag, to pick from
         stream = _core.LogStream(os.fspath(file), wanted, fmt, lenient, step, pattern, chunk_points)
         for chunk in stream:
             tags = tags + [t for t in stream.tags if t not in tags]
             tag = tag or pick_loss_tag(tags)
             val_tag = val_tag or (pick_val_tag(tags) if tag else None)
+            lr_tag = lr_tag or (pick_lr_tag(tags) if tag else None)
             by_tag = {t: (s, v) for t, s, v, _ in chunk}
-            feed.update(by_tag.get(tag) if tag else None, by_tag.get(val_tag) if val_tag else None)
+            loss, val = by_tag.get(tag) if tag else None, by_tag.get(val_tag) if val_tag else None
+            feed.update(loss, val, by_tag.get(lr_tag) if lr_tag else None, lr_known=lr_tag in tags)
         tags = tags + [t for t in stream.tags if t not in tags]
         truncated, skipped = truncated or stream.truncated, skipped + stream.skipped
+    feed.flush()
     if tag is None or tag not in tags:
         raise _missing(os.fspath(path), tag, tags, "training-loss")
-    if val_tag is not None and val_tag not in tags:
-        raise _missing(os.fspath(path), val_tag, tags, "validation-loss")
+    for optional, what in ((val_tag, "validation-loss"), (lr_tag, "learning-rate")):
+        if optional is not None and optional not in tags:
+            raise _missing(os.fspath(path), optional, tags, what)
     _warn_if_incomplete(os.fspath(path), truncated, skipped)
     return feed.monitor.diagnose()
 
@@ -307,8 +301,8 @@ def find_runs(path: PathLike) -> list[Run]:
 class RunResult:
     """One run found by :func:`scan`: its ``name`` (path relative to the folder), ``path``, ``format``,
     the loss ``tag`` and its ``steps``/``values``, the ``diagnosis`` (``None`` if not asked for or if
-    reading failed), the ``error`` that run raised (``None`` if it was read), and the ``truncated``
-    and ``skipped`` flags of :class:`Scalars`."""
+    reading failed), the ``error`` that run raised (``None`` if it was read), the ``truncated``
+    and ``skipped`` flags of :class:`Scalars`, and the ``lr_tag`` whose LR the diagnosis was given."""
 
     name: str
     path: str
@@ -320,13 +314,19 @@ class RunResult:
     error: LrpulseError | None = None
     truncated: bool = False
     skipped: int = 0
+    lr_tag: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, diagnose: bool) -> RunResult:
+def _lr_series(log: Scalars, lr_tag: str | None, steps: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
+    """The LR of ``lr_tag`` put on the loss ``steps`` (see :func:`lr_on_steps`), or ``None``."""
+    return lr_on_steps(steps, *_increasing(*log[lr_tag])) if lr_tag is not None and lr_tag in log else None
+
+
+def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, lr_tag: str | None, diagnose: bool) -> RunResult:
     if isinstance(raw, BaseException):
         if not isinstance(raw, LrpulseError):
             raise raw
@@ -343,10 +343,16 @@ def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, diagnose:
         return base
     vt = val_tag or pick_val_tag(log.tags)
     val_steps, val_values = _increasing(*log[vt]) if vt is not None and vt in log else (None, None)
+    lt = lr_tag or pick_lr_tag(log.tags)
+    if lt is not None and lt not in log:
+        return replace(base, error=_missing(log.path, lt, log.tags, "learning-rate"))
+    lr = _lr_series(log, lt, steps)
+    base = replace(base, lr_tag=lt if lr is not None else None)
     from .diagnosis import diagnose as run_diagnosis
 
     try:
-        return replace(base, diagnosis=run_diagnosis(values, steps=steps, val_loss=val_values, val_steps=val_steps))
+        diagnosis = run_diagnosis(values, steps=steps, lr=lr, val_loss=val_values, val_steps=val_steps)
+        return replace(base, diagnosis=diagnosis)
     except LrpulseError as e:
         return replace(base, error=e)
 
@@ -358,6 +364,7 @@ def scan(
     lenient: bool = False,
     *,
     val_tag: str | None = None,
+    lr_tag: str | None = None,
     step: str | None = None,
     pattern: str | None = None,
     diagnose: bool = True,
@@ -369,6 +376,7 @@ def scan(
     files. Runs are read ``batch`` at a time (default: 4 per thread) in parallel with the GIL released;
     a run that cannot be read yields a result with ``error`` set instead of stopping the scan. A folder
     without logs raises :class:`lrpulse.errors.LogNotFoundError`. ``diagnose=False`` only reads.
+    ``tag``, ``val_tag`` and ``lr_tag`` as in :func:`diagnose_file` (the LR aligned on the loss steps).
 
     >>> import lrpulse, pathlib, tempfile
     >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -377,11 +385,12 @@ def scan(
     [('a/metrics.csv', 'loss', [2.0, 1.5])]
     """
     runs = find_runs(folder)
-    # Read only the tags needed when they are known; otherwise all, to pick the loss tag per run.
-    wanted = None if tag is None or (diagnose and val_tag is None) else [tag] + ([val_tag] if val_tag else [])
+    # Read only the tags needed when they are known; otherwise all, to pick the tags per run.
+    extra = [t for t in (val_tag, lr_tag) if t]
+    wanted = None if tag is None or (diagnose and len(extra) < 2) else [tag] + (extra if diagnose else [])
     size = batch or 4 * max(1, _core.num_threads())
     for start in range(0, len(runs), size):
         part = runs[start : start + size]
         results = _core.read_runs(part, wanted, format, lenient, step, pattern)
         for (name, _, _), raw in zip(part, results, strict=True):
-            yield _result(name, raw, tag, val_tag, diagnose)
+            yield _result(name, raw, tag, val_tag, lr_tag, diagnose)
