@@ -405,6 +405,7 @@ def test_keras_batch_loss_is_diagnosed_rather_than_its_few_epoch_points(tmp_path
     assert lrpulse.diagnose_file(tmp_path / "run" / "train").label == expected.label
     (run,) = lrpulse.scan(tmp_path / "run")
     assert run.tag == "batch_loss" and len(run.values) == len(loss) and run.diagnosis.label == expected.label
+    assert run.lr_tag is None  # epoch_learning_rate counts epochs: not put on batch steps
 
 
 def test_pick_lr_tag_knows_the_trainers_names():
@@ -415,6 +416,8 @@ def test_pick_lr_tag_knows_the_trainers_names():
     assert pick_lr_tag(["loss", "lr-AdamW/pg1", "lr-AdamW/pg2"]) == "lr-AdamW/pg1"
     assert pick_lr_tag(["epoch_learning_rate", "batch_learning_rate"]) == "batch_learning_rate"
     assert pick_lr_tag(["opt/lr_scale_loss", "loss", "grad_norm"]) is None
+    assert pick_lr_tag(["epoch_loss", "epoch_learning_rate"], loss_tag="epoch_loss") == "epoch_learning_rate"
+    assert pick_lr_tag(["batch_loss", "epoch_learning_rate"], loss_tag="batch_loss") is None
 
 
 def lr_in_force(steps, lr_steps, lr):

@@ -70,20 +70,27 @@ def _names_an_lr(tag: str) -> bool:
     return "loss" not in tag and (named or any(p == "lr" or p.startswith(("lr-", "lr_")) for p in tag.split("/")))
 
 
-def pick_lr_tag(tags: Sequence[str]) -> str | None:
+def pick_lr_tag(tags: Sequence[str], loss_tag: str | None = None) -> str | None:
     """The learning-rate tag among ``tags``, ``None`` when there is none.
 
     The rule, as for :func:`pick_loss_tag`: a well-known name (``lr``, ``learning_rate``, ``train/lr``,
     ``train/learning_rate``, Lightning's ``lr-AdamW``...), else the first tag with a path part that is
     ``lr`` or starts with ``lr-``/``lr_``, or that mentions ``learning_rate``, preferring one that does not
-    mention ``epoch``.
+    mention ``epoch``. Given the ``loss_tag`` it goes with, an epoch-level LR (Keras'
+    ``epoch_learning_rate``, whose steps count epochs) is not picked for a loss that is not epoch-level.
 
     >>> pick_lr_tag(["train/loss", "lr-SGD/pg1", "lr-SGD/pg2"])  # Lightning, two parameter groups
     'lr-SGD/pg1'
     >>> pick_lr_tag(["loss", "train/learning_rate", "train/epoch"])
     'train/learning_rate'
+    >>> pick_lr_tag(["batch_loss", "epoch_learning_rate"], loss_tag="batch_loss") is None
+    True
     """
-    return _pick(tags, _LR_NAMES, _names_an_lr)
+    picked = _pick(tags, _LR_NAMES, _names_an_lr)
+    coarser = (
+        picked is not None and loss_tag is not None and "epoch" in picked.lower() and "epoch" not in loss_tag.lower()
+    )
+    return None if coarser else picked
 
 
 def lr_on_steps(

@@ -254,7 +254,7 @@ def diagnose_file(
             tags = tags + [t for t in stream.tags if t not in tags]
             tag = tag or pick_loss_tag(tags)
             val_tag = val_tag or (pick_val_tag(tags) if tag else None)
-            lr_tag = lr_tag or (pick_lr_tag(tags) if tag else None)
+            lr_tag = lr_tag or (pick_lr_tag(tags, tag) if tag else None)
             by_tag = {t: (s, v) for t, s, v, _ in chunk}
             loss, val = by_tag.get(tag) if tag else None, by_tag.get(val_tag) if val_tag else None
             feed.update(loss, val, by_tag.get(lr_tag) if lr_tag else None, lr_known=lr_tag in tags)
@@ -343,7 +343,7 @@ def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, lr_tag: s
         return base
     vt = val_tag or pick_val_tag(log.tags)
     val_steps, val_values = _increasing(*log[vt]) if vt is not None and vt in log else (None, None)
-    lt = lr_tag or pick_lr_tag(log.tags)
+    lt = lr_tag or pick_lr_tag(log.tags, loss_tag)
     if lt is not None and lt not in log:
         return replace(base, error=_missing(log.path, lt, log.tags, "learning-rate"))
     lr = _lr_series(log, lt, steps)
