@@ -32,10 +32,13 @@ pub struct Warmup {
 #[inline(always)]
 pub(crate) fn ramp<M: Math>(shape: WarmupShape, start_lr: f64, warmup_steps: f64, t: f64, target: f64) -> f64 {
     let p = t / warmup_steps;
-    match shape {
-        WarmupShape::Linear => start_lr + (target - start_lr) * p,
-        WarmupShape::Cos => start_lr + (target - start_lr) * 0.5 * (1.0 - M::cos(PI * p)),
-        WarmupShape::Exponential => start_lr * M::pow(target / start_lr, p),
+    // An if-chain, not a `match`: LLVM does not vectorise a loop holding a switch.
+    if shape == WarmupShape::Linear {
+        start_lr + (target - start_lr) * p
+    } else if shape == WarmupShape::Cos {
+        start_lr + (target - start_lr) * 0.5 * (1.0 - M::cos(PI * p))
+    } else {
+        start_lr * M::pow(target / start_lr, p)
     }
 }
 

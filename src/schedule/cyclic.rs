@@ -40,16 +40,17 @@ impl Formula for Cyclic {
         // (triangular2 halves from the second cycle on) and `position` runs 0..1 through the cycle.
         let cycle = (1.0 + t / period).floor();
         let position = 1.0 + t / period - cycle;
-        let rise = if position <= up_share {
-            position / up_share
-        } else {
-            (position - 1.0) / (up_share - 1.0)
-        };
+        // Both sides computed, then chosen: a select, so a loop of this vectorises.
+        let (rising, falling) = (position / up_share, (position - 1.0) / (up_share - 1.0));
+        let rise = if position <= up_share { rising } else { falling };
         let height = (self.max_lr - self.base_lr) * rise;
-        let amplitude = match self.mode {
-            CyclicMode::Triangular => 1.0,
-            CyclicMode::Triangular2 => 1.0 / M::pow(2.0, cycle - 1.0),
-            CyclicMode::ExpRange => M::pow(self.gamma, t),
+        // An if-chain, not a `match`: LLVM does not vectorise a loop holding a switch.
+        let amplitude = if self.mode == CyclicMode::Triangular {
+            1.0
+        } else if self.mode == CyclicMode::Triangular2 {
+            1.0 / M::pow(2.0, cycle - 1.0)
+        } else {
+            M::pow(self.gamma, t)
         };
         self.base_lr + height * amplitude
     }

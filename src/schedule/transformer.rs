@@ -53,19 +53,24 @@ impl DecayShape {
     /// Fraction of the way from the low to the high value, rising as `p` goes 0 -> 1.
     #[inline(always)]
     fn up<M: Math>(self, p: f64) -> f64 {
-        match self {
-            DecayShape::Linear => p,
-            DecayShape::Cosine => 0.5 * (1.0 - M::cos(PI * p)),
-            DecayShape::Sqrt => 1.0 - (1.0 - p).sqrt(),
+        // If-chains, not `match`: LLVM does not vectorise a loop holding a switch.
+        if self == DecayShape::Linear {
+            p
+        } else if self == DecayShape::Cosine {
+            0.5 * (1.0 - M::cos(PI * p))
+        } else {
+            1.0 - (1.0 - p).sqrt()
         }
     }
     /// Fraction of the way from the low to the high value, falling as `p` goes 0 -> 1.
     #[inline(always)]
     fn down<M: Math>(self, p: f64) -> f64 {
-        match self {
-            DecayShape::Linear => 1.0 - p,
-            DecayShape::Cosine => 0.5 * (1.0 + M::cos(PI * p)),
-            DecayShape::Sqrt => 1.0 - p.sqrt(),
+        if self == DecayShape::Linear {
+            1.0 - p
+        } else if self == DecayShape::Cosine {
+            0.5 * (1.0 + M::cos(PI * p))
+        } else {
+            1.0 - p.sqrt()
         }
     }
 }
@@ -88,19 +93,19 @@ impl Formula for Wsd {
     #[inline(always)]
     fn formula<M: Math>(&self, t: f64) -> f64 {
         let span = self.lr - self.min_lr;
-        if t < self.warmup_steps {
-            let p = t / self.warmup_steps.max(1.0);
-            return self.min_lr + span * self.warmup_shape.up::<M>(p);
-        }
         let decay_start = self.warmup_steps + self.stable_steps;
-        if t < decay_start {
-            return self.lr;
+        // Each phase's value computed, then one chosen: selects, so a loop of this vectorises.
+        let warm = self.min_lr + span * self.warmup_shape.up::<M>(t / self.warmup_steps.max(1.0));
+        let cool = self.min_lr + span * self.decay_shape.down::<M>((t - decay_start) / self.decay_steps.max(1.0));
+        if t < self.warmup_steps {
+            warm
+        } else if t < decay_start {
+            self.lr
+        } else if t < decay_start + self.decay_steps {
+            cool
+        } else {
+            self.min_lr
         }
-        if t < decay_start + self.decay_steps {
-            let p = (t - decay_start) / self.decay_steps.max(1.0);
-            return self.min_lr + span * self.decay_shape.down::<M>(p);
-        }
-        self.min_lr
     }
 }
 
