@@ -2,8 +2,8 @@
 
 use super::search::with_breaks;
 use super::{run, Isa, Kernel};
-use crate::schedule::fastmath::{Math, Vector, VectorUnitPow};
-use crate::schedule::{pow, Formula, MultiStep, Polynomial};
+use crate::schedule::fastmath::{Math, Vector, VectorSquarePow, VectorUnitPow};
+use crate::schedule::{pow, Formula, MultiStep};
 use std::marker::PhantomData;
 
 /// A family's formula with the elementary functions of `M`, as a loop body. It owns a copy of the
@@ -29,9 +29,13 @@ pub fn formula_unit_pow<F: Formula + Clone>(isa: Isa, f: &F, ts: &[f64], out: &m
     run(isa, ts, out, ByFormula::<F, VectorUnitPow>(f.clone(), PhantomData));
 }
 
-pub fn polynomial(isa: Isa, f: &Polynomial, ts: &[f64], out: &mut [f64]) {
-    if f.power == 1.0 {
+/// As [`formula`] for a family whose only power is `x^exponent`: exponents 1 and 2 take the exact
+/// shortcuts the kernel itself takes for them (`x`, `x * x`), so no logarithm is computed.
+pub fn formula_with_exponent<F: Formula + Clone>(isa: Isa, f: &F, exponent: f64, ts: &[f64], out: &mut [f64]) {
+    if exponent == 1.0 {
         formula_unit_pow(isa, f, ts, out)
+    } else if exponent == 2.0 {
+        run(isa, ts, out, ByFormula::<F, VectorSquarePow>(f.clone(), PhantomData));
     } else {
         formula(isa, f, ts, out)
     }

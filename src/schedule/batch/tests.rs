@@ -30,6 +30,8 @@ fn every_family() -> Vec<Schedule> {
         r#"{"kind":"polynomial","lr":0.1,"end_lr":0.0001,"decay_steps":500,"power":1,"cycle":false,"begin":0}"#.into(),
         r#"{"kind":"polynomial","lr":0.1,"end_lr":0.0001,"decay_steps":500,"power":2.5,"cycle":true,"begin":10}"#.into(),
         r#"{"kind":"linear","lr":0.1,"start_factor":0.1,"end_factor":1,"steps":300,"begin":5}"#.into(),
+        r#"{"kind":"polynomial","lr":0.1,"end_lr":0.0,"decay_steps":300,"power":2,"cycle":false,"begin":0}"#.into(),
+        r#"{"kind":"cosine","lr":0.1,"min_lr":0,"decay_steps":900,"exponent":2,"periodic":false,"begin":-5}"#.into(),
         cosine.into(),
         r#"{"kind":"cosine","lr":0.1,"min_lr":0,"decay_steps":777,"exponent":0.5,"periodic":true,"begin":3}"#.into(),
         r#"{"kind":"cosine_restarts","lr":0.1,"min_lr":0.001,"period":100,"period_mult":1,"decay":0.8,"cycle_warmup":5,"exponent":1}"#.into(),
@@ -57,7 +59,7 @@ fn every_family() -> Vec<Schedule> {
     }
     let pieces = specs[1..6].join(",");
     specs.push(format!(r#"{{"kind":"sequence","schedules":[{pieces}],"boundaries":[100,250,600,900]}}"#));
-    specs.push(format!(r#"{{"kind":"product","schedules":[{cosine},{}]}}"#, specs[18]));
+    specs.push(format!(r#"{{"kind":"product","schedules":[{cosine},{}]}}"#, specs[20]));
     specs.iter().map(|s| parse(s)).collect()
 }
 

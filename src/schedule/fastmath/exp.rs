@@ -95,7 +95,8 @@ impl ConstPow {
 }
 
 /// `x^c` for `x >= 0`: `e^(c ln x)` with `c ln x` carried as a double-double. Exact for `c = 1`
-/// (libm's `pow(x, 1)` is `x`), 0 for `x = 0 < c`, NaN for `x < 0`. The error is at most 0.53 ulp
+/// (libm's `pow(x, 1)` is `x`) and correctly rounded `x * x` for `c = 2`, 0 for `x = 0 < c`, NaN
+/// for `x < 0`. The error is at most 0.53 ulp
 /// plus `|c ln x| 2^-62` relative from the logarithm (under 0.5 ulp even at the float64 range's
 /// ends), so within one ulp of libm.
 #[inline(always)]
@@ -109,6 +110,8 @@ fn pow_from_ln(x: f64, (lh, ll): (f64, f64), c: f64) -> f64 {
     let v = exp_dd(yh, c.mul_add(ll, err));
     if c == 1.0 {
         x
+    } else if c == 2.0 {
+        x * x
     } else if x == 0.0 {
         if c == 0.0 {
             1.0

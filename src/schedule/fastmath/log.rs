@@ -52,8 +52,10 @@ pub fn ln_dd(x: f64) -> (f64, f64) {
     let (e, z) = split(x);
     let f = z - 1.0; // exact: z is within a factor 2 of 1
     let (dh, dl) = fast_two_sum(2.0, f);
-    let uh = f / dh;
-    let ul = ((-uh).mul_add(dh, f) - uh * dl) / dh;
+    // One division: u's high part need not be correctly rounded, its exact residual goes into ul.
+    let inverse = 1.0 / dh;
+    let uh = f * inverse;
+    let ul = ((-uh).mul_add(dh, f) - uh * dl) * inverse;
     // ln z = 2u + 2u^3/3 + 2u^5 A(u^2): the first two terms in double-double, the rest (at most
     // 2^-12 of the total) in plain floats.
     let (v, v_err) = two_prod(uh, uh);

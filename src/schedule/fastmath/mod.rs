@@ -42,6 +42,9 @@ pub enum Vector {}
 /// skips computing them.
 pub enum VectorUnitPow {}
 
+/// [`Vector`] for formulas whose only powers have exponent 2 (where `pow(x, 2)` is exactly `x * x`).
+pub enum VectorSquarePow {}
+
 impl Math for Scalar {
     #[inline]
     fn cos(x: f64) -> f64 {
@@ -57,35 +60,29 @@ impl Math for Scalar {
     }
 }
 
-impl Math for Vector {
-    #[inline(always)]
-    fn cos(x: f64) -> f64 {
-        cos(x)
-    }
-    #[inline(always)]
-    fn pow(x: f64, c: f64) -> f64 {
-        pow(x, c)
-    }
-    #[inline(always)]
-    fn tanh(x: f64) -> f64 {
-        tanh(x)
-    }
+/// The vector `Math`s differ only in how they take powers.
+macro_rules! vector_math {
+    ($name:ident, |$x:ident, $c:ident| $pow:expr) => {
+        impl Math for $name {
+            #[inline(always)]
+            fn cos(x: f64) -> f64 {
+                cos(x)
+            }
+            #[inline(always)]
+            fn pow($x: f64, $c: f64) -> f64 {
+                $pow
+            }
+            #[inline(always)]
+            fn tanh(x: f64) -> f64 {
+                tanh(x)
+            }
+        }
+    };
 }
 
-impl Math for VectorUnitPow {
-    #[inline(always)]
-    fn cos(x: f64) -> f64 {
-        cos(x)
-    }
-    #[inline(always)]
-    fn pow(x: f64, _c: f64) -> f64 {
-        x
-    }
-    #[inline(always)]
-    fn tanh(x: f64) -> f64 {
-        tanh(x)
-    }
-}
+vector_math!(Vector, |x, c| pow(x, c));
+vector_math!(VectorUnitPow, |x, _c| x);
+vector_math!(VectorSquarePow, |x, _c| x * x);
 
 #[cfg(test)]
 mod tests;

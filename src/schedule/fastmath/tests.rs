@@ -128,6 +128,10 @@ fn const_pow_is_exact_where_the_power_is() {
         assert_eq!(ConstPow::new(base).pow(k), want, "{base}^{k}");
     }
     assert_eq!(ConstPow::new(1.0).pow(12345.678), 1.0);
+    for x in [0.3, std::f64::consts::FRAC_1_SQRT_2, 1e-200, 0.9999999999999999] {
+        assert_eq!(pow(x, 2.0), x * x, "{x}^2 is the correctly rounded square");
+        assert_eq!(pow(x, 1.0), x);
+    }
     assert_eq!(ConstPow::new(0.5).pow(1100.0), 0.0);
 }
 
