@@ -331,3 +331,33 @@ def test_a_rise_within_the_first_percent_is_rising_early(schedule, sigma, seed):
     loss, lr = _rise_in_first_steps(schedule, seed, sigma)
     assert diagnose(loss, lr=lr).label == "rising_early"
     assert diagnose(loss).label == "rising_early"
+
+
+def _labels(d):
+    return [(s.start_step, s.end_step, s.label) for s in d.segments]
+
+
+def test_a_steep_curved_drop_is_a_healthy_segment_not_a_plateau():
+    d = diagnose(_power_law_run(1.0, 0))
+    assert d.label == "healthy"
+    assert d.segments[0].label == "healthy", _labels(d)
+    assert "plateau" not in [s.label for s in d.segments], _labels(d)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plateau_segments_are_the_drop_then_the_flat_part(seed):
+    # exp(-u / 0.05) has fallen to 1% of its start by u = 0.23: from there on the level is flat.
+    d = diagnose(curve(lambda u: np.log(0.1 + np.exp(-u / 0.05)), seed=seed))
+    assert d.label == "plateau"
+    assert [s.label for s in d.segments] == ["healthy", "plateau"], _labels(d)
+    assert 0.1 * N <= d.segments[1].start_step <= 0.3 * N, _labels(d)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_a_rising_early_run_has_its_rise_as_a_rising_early_segment(schedule):
+    loss, lr = _rise_in_first_steps(schedule, 0, 0.1)
+    d = diagnose(loss, lr=lr)
+    assert d.label == "rising_early"
+    assert d.segments[0].label == "rising_early", _labels(d)
+    assert d.segments[0].end_step <= 0.02 * len(loss), _labels(d)
+    assert "rising_early" not in [s.label for s in d.segments[1:]], _labels(d)

@@ -50,6 +50,9 @@ pub struct Features {
     pub rise_z: f64,
     pub rise_at: f64,
     pub dip_before_rise: f64,
+    /// The level a rise starts from and the typical early level it reaches (for the rising segment).
+    pub rise_start: f64,
+    pub rise_level: f64,
     /// Largest level over its running minimum, where it starts, and the excess at the end.
     pub excess: f64,
     pub excess_index: Option<usize>,
@@ -189,6 +192,7 @@ fn rises(f: &mut Features, pts: &[Pt], level: &[f64], k0: usize, head: &[f64]) {
         }
     }
     f.rise = peak - start;
+    (f.rise_start, f.rise_level) = (start, early_level);
     f.rise_at = pts[peak_i.min(b - 1)].u;
     let low = level[..=peak_i.min(b - 1)].iter().cloned().fold(f64::INFINITY, f64::min);
     f.dip_before_rise = start - low;

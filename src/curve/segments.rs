@@ -1,9 +1,11 @@
 //! Per-segment findings: the run split at its change points (binary segmentation of the spike-free
-//! bucket means into straight pieces, a split kept only when it explains far more than the noise), each
-//! piece labelled by its slope against its standard error.
+//! bucket means into straight pieces, a split kept only when it explains far more than the noise, or
+//! the split the verdict implies), each piece labelled by the change of its level against the noise,
+//! consistently with the verdict.
 
 use super::diagnosis::{sureness, Label, Segment};
 use super::features::Features;
+use super::stats::median;
 
 /// Prefix sums for weighted straight-line fits over any range in O(1).
 struct Prefix {
@@ -73,39 +75,22 @@ pub fn segments(f: &Features, label: Label, first_bad: Option<u64>) -> Vec<Segme
         let xs: Vec<f64> = pts.iter().map(|(_, p)| p.u).collect();
         let ys: Vec<f64> = pts.iter().map(|(i, _)| f.level[*i]).collect();
         let ws: Vec<f64> = pts.iter().map(|(_, p)| p.n).collect();
-        let prefix = Prefix::new(&xs, &ys, &ws);
-        let noise2 = f.sigma * f.sigma;
-        let penalty = noise2 * 12.0 * (pts.len() as f64).ln() * (2.0 * f.window as f64 + 1.0).sqrt();
-        let mut cuts = Vec::new();
-        split(&prefix, 0, pts.len(), (pts.len() / 10).max(3), penalty, 2, &mut cuts);
+        let cuts = verdict_cuts(f, label, &ys, &xs).unwrap_or_else(|| {
+            let prefix = Prefix::new(&xs, &ys, &ws);
+            let penalty = f.sigma * f.sigma * 12.0 * (pts.len() as f64).ln() * (2.0 * f.window as f64 + 1.0).sqrt();
+            let mut cuts = Vec::new();
+            split(&prefix, 0, pts.len(), (pts.len() / 10).max(3), penalty, 2, &mut cuts);
+            cuts
+        });
         let mut bounds = vec![0];
         bounds.extend(cuts);
         bounds.push(pts.len());
         for (k, w) in bounds.windows(2).enumerate() {
             let (a, b) = (w[0], w[1]);
-            let (rss, slope, sxx) = prefix.fit(a, b);
-            let dof = (b - a).saturating_sub(2).max(1) as f64;
-            let wsum: f64 = ws[a..b].iter().sum();
-            // Noise floor of the slope: the larger of the residual scatter and the point noise.
-            let s2 = (rss / dof).max(noise2 * (b - a) as f64 / wsum);
-            let z = slope / (s2 / sxx).sqrt().max(1e-300) / (2.0 * f.window as f64 + 1.0).sqrt();
-            let drop = -slope * (xs[b - 1] - xs[a]);
-            let seg_label = if z < -3.0 {
-                Label::Healthy
-            } else if z > 3.0 {
-                if k == 0 {
-                    Label::RisingEarly
-                } else if -drop > 0.69 {
-                    Label::Diverged
-                } else {
-                    Label::Plateau
-                }
-            } else {
-                Label::Plateau
-            };
+            let (seg_label, confidence) = piece_label(f, label, k, &ys[a..b], &ws[a..b]);
             let start = pts[a].1.t_first;
             let stop = if b == pts.len() { if first_bad.is_some() { pts[b - 1].1.t_last } else { end_step } } else { pts[b].1.t_first.saturating_sub(1) };
-            out.push(Segment { start_step: start, end_step: stop, label: seg_label, confidence: sureness((z.abs() - 3.0).abs() / 3.0) });
+            out.push(Segment { start_step: start, end_step: stop, label: seg_label, confidence });
         }
     }
     if out.is_empty() {
@@ -118,4 +103,56 @@ pub fn segments(f: &Features, label: Label, first_bad: Option<u64>) -> Vec<Segme
         out.push(Segment { start_step: s, end_step, label: Label::Diverged, confidence: 0.99 });
     }
     out
+}
+
+/// Cuts the verdict itself implies: a plateau splits where the level reaches its final band (the
+/// drop, then the flat part), an early rise where the level has made most of its climb.
+fn verdict_cuts(f: &Features, label: Label, ys: &[f64], xs: &[f64]) -> Option<Vec<usize>> {
+    let b = ys.len();
+    let cut = match label {
+        Label::Plateau => xs.iter().position(|&u| u >= f.flat_from)?,
+        Label::RisingEarly => ys.iter().position(|&y| y >= f.rise_start + 0.75 * (f.rise_level - f.rise_start))? + 1,
+        _ => return None,
+    };
+    Some(if cut >= 1 && cut < b { vec![cut] } else { Vec::new() })
+}
+
+/// A piece's label from the change of its level between its ends against the noise of those ends (a
+/// straight-line slope would call a steep curved drop flat), made consistent with the run's verdict.
+fn piece_label(f: &Features, verdict: Label, k: usize, ys: &[f64], ws: &[f64]) -> (Label, f64) {
+    if verdict == Label::RisingEarly && k == 0 {
+        // The verdict cut this piece where the level had made most of its climb: it is the rise.
+        return (Label::RisingEarly, sureness((f.rise_z - 4.0) / 3.0));
+    }
+    let n = ys.len();
+    let m = (n / 5).max(1);
+    let (head, tail) = (median(&ys[..m]), median(&ys[n - m..]));
+    let (wa, wb): (f64, f64) = (ws[..m].iter().sum(), ws[n - m..].iter().sum());
+    let se = f.sigma_eff * (1.2533 * (1.0 / wa.max(1.0) + 1.0 / wb.max(1.0))).sqrt();
+    // A change counts when it is well above the noise and a visible share of the run's own drop.
+    let floor = (3.0 * se).max(0.1 * f.drop.abs()).max(0.02);
+    let change = tail - head;
+    let confidence = sureness((change.abs() - floor).abs() / floor.max(1e-300));
+    let label = if change < -floor {
+        match verdict {
+            Label::Slow => Label::Slow,
+            _ => Label::Healthy,
+        }
+    } else if change > floor {
+        if k == 0 {
+            Label::RisingEarly
+        } else if change > 0.69 {
+            Label::Diverged
+        } else {
+            Label::Plateau
+        }
+    } else {
+        // No real change: the verdict's own word for a run without progress, else a plateau.
+        match verdict {
+            Label::Oscillating | Label::RisingEarly => Label::Oscillating,
+            Label::Slow => Label::Slow,
+            _ => Label::Plateau,
+        }
+    };
+    (label, confidence)
 }
