@@ -56,6 +56,13 @@ pub fn trajectory_into(schedule: &Schedule, start: u64, out: &mut [f64]) -> Resu
     if start.checked_add(out.len() as u64).is_none() {
         return Err(Error::param("start", &format!("must leave room for {} steps below 2^64", out.len()), start));
     }
+    if let Schedule::Constant(c) = schedule {
+        // Nothing to compute: a parallel fill (the value is validated finite).
+        return for_each_block(out, |_, block, _, _| {
+            block.fill(c.lr);
+            Ok(())
+        });
+    }
     for_each_block(out, |lo, block, ts, scratch| {
         let base = start + lo as u64;
         ts.clear();

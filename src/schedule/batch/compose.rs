@@ -47,36 +47,51 @@ pub fn warmup(isa: Isa, f: &Warmup, ts: &[f64], out: &mut [f64], scratch: &mut S
 }
 
 pub fn sequence(isa: Isa, f: &Sequence, ts: &[f64], out: &mut [f64], scratch: &mut Scratch) {
-    let piece = |t: f64| f.boundaries.partition_point(|&b| b <= t);
-    let first = ts.first().map_or(0, |&t| piece(t));
     let start_of = |i: usize| if i == 0 { 0.0 } else { f.boundaries[i - 1] };
-    if ts.iter().all(|&t| piece(t) == first) {
+    // Which piece each step falls in (`partition_point(|&b| b <= t)`), counted without branches.
+    let pieces: Vec<u32> = if f.boundaries.len() <= 16 {
+        ts.iter().map(|&t| f.boundaries.iter().map(|&b| (b <= t) as u32).sum()).collect()
+    } else {
+        ts.iter().map(|&t| f.boundaries.partition_point(|&b| b <= t) as u32).collect()
+    };
+    let first = pieces.first().copied().unwrap_or(0);
+    if pieces.iter().all(|&p| p == first) {
         // The common case for trajectories and sorted steps: one piece for the whole block.
-        let start = start_of(first);
+        let start = start_of(first as usize);
         let mut local = scratch.take(ts.len());
         run(isa, ts, &mut local, |t: f64| t - start);
-        eval_at(isa, &f.schedules[first], &local, out, scratch);
+        eval_at(isa, &f.schedules[first as usize], &local, out, scratch);
         scratch.give(local);
         return;
     }
-    // Mixed pieces: gather each piece's steps, evaluate them together, scatter the values back.
-    let pieces: Vec<usize> = ts.iter().map(|&t| piece(t)).collect();
-    let mut local = scratch.take(0);
-    let mut values = scratch.take(0);
+    // Mixed pieces: a counting sort groups the steps by piece (no data-dependent branches, which
+    // random steps would mispredict), each group is evaluated as one batch, values go back by index.
+    let mut offsets = vec![0usize; f.schedules.len() + 1];
+    for &p in &pieces {
+        offsets[p as usize + 1] += 1;
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    let mut next = offsets.clone();
+    let mut order = vec![0u32; ts.len()];
+    for (i, &p) in pieces.iter().enumerate() {
+        order[next[p as usize]] = i as u32;
+        next[p as usize] += 1;
+    }
+    let mut local = scratch.take(ts.len());
+    for (l, &i) in local.iter_mut().zip(&order) {
+        *l = ts[i as usize] - start_of(pieces[i as usize] as usize);
+    }
+    let mut values = scratch.take(ts.len());
     for (i, schedule) in f.schedules.iter().enumerate() {
-        let start = start_of(i);
-        local.clear();
-        local.extend(ts.iter().zip(&pieces).filter(|(_, &p)| p == i).map(|(&t, _)| t - start));
-        if local.is_empty() {
-            continue;
+        let (lo, hi) = (offsets[i], offsets[i + 1]);
+        if lo < hi {
+            eval_at(isa, schedule, &local[lo..hi], &mut values[lo..hi], scratch);
         }
-        values.clear();
-        values.resize(local.len(), 0.0);
-        eval_at(isa, schedule, &local, &mut values, scratch);
-        let targets = out.iter_mut().zip(&pieces).filter(|(_, &p)| p == i);
-        for ((o, _), &v) in targets.zip(&values) {
-            *o = v;
-        }
+    }
+    for (&i, &v) in order.iter().zip(&values) {
+        out[i as usize] = v;
     }
     scratch.give(values);
     scratch.give(local);
