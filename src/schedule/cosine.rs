@@ -111,6 +111,12 @@ impl CosineRestarts {
         if local < self.cycle_warmup {
             return self.min_lr + amplitude * (local / self.cycle_warmup);
         }
+        self.past_warmup::<M>(local, len, amplitude)
+    }
+
+    /// The LR `local >= cycle_warmup` steps into a cycle of `len` steps: the half cosine.
+    #[inline(always)]
+    pub(crate) fn past_warmup<M: Math>(&self, local: f64, len: f64, amplitude: f64) -> f64 {
         let shape = half_cosine::<M>(local - self.cycle_warmup, len - self.cycle_warmup, self.exponent);
         self.min_lr + amplitude * shape
     }
