@@ -30,10 +30,19 @@ impl<M: Math> Kernel2<f64, f64> for WarmupK<M> {
 
 pub fn warmup(isa: Isa, f: &Warmup, ts: &[f64], out: &mut [f64], scratch: &mut Scratch) {
     let w = f.warmup_steps;
+    let past = ts.iter().fold(0usize, |n, &t| n + (t >= w) as usize);
     let mut local = scratch.take(ts.len());
     run(isa, ts, &mut local, |t: f64| if t >= w { t - w } else { 0.0 });
+    if past == ts.len() {
+        // The whole block is past the warmup (most blocks of a trajectory): the wrapped schedule only.
+        eval_at(isa, &f.schedule, &local, out, scratch);
+        scratch.give(local);
+        return;
+    }
     let mut inner = scratch.take(ts.len());
-    eval_at(isa, &f.schedule, &local, &mut inner, scratch);
+    if past > 0 {
+        eval_at(isa, &f.schedule, &local, &mut inner, scratch);
+    }
     let target = f.schedule.value(0.0);
     // Only the exponential ramp takes a power.
     let (shape, start_lr, warmup_steps) = (f.shape, f.start_lr, f.warmup_steps);

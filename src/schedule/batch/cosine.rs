@@ -9,19 +9,30 @@ use std::marker::PhantomData;
 
 /// (Kernels own copies of the parameters so the compiler can hoist loop invariants; see `ByFormula`.)
 ///
+/// `CosineRestarts::in_cycle`; without a per-cycle warmup (`WARM` false) its ramp branch can never be
+/// taken (the local step is >= 0), so only the cosine part is computed.
+#[inline(always)]
+fn in_cycle<C: Math, const WARM: bool>(f: &CosineRestarts, t: f64, start: f64, len: f64, amplitude: f64) -> f64 {
+    if WARM {
+        f.in_cycle::<C>(t, start, len, amplitude)
+    } else {
+        f.past_warmup::<C>((t - start).max(0.0), len, amplitude)
+    }
+}
+
 /// Equal-length cycles: the cycle index is a floor division. `C` computes the cycle's shape, `A` the
 /// peak heights (`VectorUnitPow` where the exponent or the decay is 1 and no power is used).
-struct EqualCyclesK<C, A> {
+struct EqualCyclesK<C, A, const WARM: bool> {
     f: CosineRestarts,
     math: PhantomData<(C, A)>,
 }
 
-impl<C: Math, A: Math> Kernel<f64> for EqualCyclesK<C, A> {
+impl<C: Math, A: Math, const WARM: bool> Kernel<f64> for EqualCyclesK<C, A, WARM> {
     #[inline(always)]
     fn at(&self, t: f64) -> f64 {
         let f = &self.f;
         let i = (t / f.period).floor();
-        f.in_cycle::<C>(t, i * f.period, f.period, f.amplitude::<A>(i))
+        in_cycle::<C, WARM>(f, t, i * f.period, f.period, f.amplitude::<A>(i))
     }
 }
 
@@ -31,7 +42,7 @@ impl<C: Math, A: Math> Kernel<f64> for EqualCyclesK<C, A> {
 /// verified; a step whose cycle is past the table (or not pinned down) gives NaN.
 const CYCLES: usize = 64;
 
-struct GrowingCyclesK<C> {
+struct GrowingCyclesK<C, const WARM: bool> {
     f: CosineRestarts,
     /// `(period_mult - 1) / period` and `1 / ln(period_mult)`.
     scale: f64,
@@ -43,7 +54,7 @@ struct GrowingCyclesK<C> {
     math: PhantomData<C>,
 }
 
-impl<C: Math> GrowingCyclesK<C> {
+impl<C: Math, const WARM: bool> GrowingCyclesK<C, WARM> {
     fn new(f: &CosineRestarts) -> Self {
         let (mut starts, mut lens, mut amplitudes) = (Vec::new(), Vec::new(), Vec::new());
         let (mut start, mut len) = (0.0, f.period);
@@ -80,14 +91,14 @@ impl<C: Math> GrowingCyclesK<C> {
             let end = self.starts.v[i + 1];
             let hi = lo + ts[lo..].partition_point(|&t| t < end);
             let (start, len, amplitude) = (self.starts.v[i], self.lens.v[i], self.amplitudes.v[i]);
-            let cycle = OneCycleK::<C> { f: self.f.clone(), start, len, amplitude, math: PhantomData };
+            let cycle = OneCycleK::<C, WARM> { f: self.f.clone(), start, len, amplitude, math: PhantomData };
             run(isa, &ts[lo..hi], &mut out[lo..hi], cycle);
             lo = hi;
         }
     }
 }
 
-impl<C: Math> Kernel<f64> for GrowingCyclesK<C> {
+impl<C: Math, const WARM: bool> Kernel<f64> for GrowingCyclesK<C, WARM> {
     #[inline(always)]
     fn at(&self, t: f64) -> f64 {
         let estimate = ln_dd(t.mul_add(self.scale, 1.0)).0 * self.inverse_log_mult;
@@ -97,7 +108,7 @@ impl<C: Math> Kernel<f64> for GrowingCyclesK<C> {
         let up = (t >= self.starts.get(guess + 1)) as usize;
         let i = (guess + up).wrapping_sub((t < self.starts.get(guess)) as usize);
         let (start, end) = (self.starts.get(i), self.starts.get(i + 1));
-        let v = self.f.in_cycle::<C>(t, start, self.lens.get(i), self.amplitudes.get(i));
+        let v = in_cycle::<C, WARM>(&self.f, t, start, self.lens.get(i), self.amplitudes.get(i));
         if start <= t && t < end {
             v
         } else {
@@ -107,7 +118,7 @@ impl<C: Math> Kernel<f64> for GrowingCyclesK<C> {
 }
 
 /// Steps known to lie in one restart cycle.
-struct OneCycleK<C> {
+struct OneCycleK<C, const WARM: bool> {
     f: CosineRestarts,
     start: f64,
     len: f64,
@@ -115,15 +126,15 @@ struct OneCycleK<C> {
     math: PhantomData<C>,
 }
 
-impl<C: Math> Kernel<f64> for OneCycleK<C> {
+impl<C: Math, const WARM: bool> Kernel<f64> for OneCycleK<C, WARM> {
     #[inline(always)]
     fn at(&self, t: f64) -> f64 {
-        self.f.in_cycle::<C>(t, self.start, self.len, self.amplitude)
+        in_cycle::<C, WARM>(&self.f, t, self.start, self.len, self.amplitude)
     }
 }
 
-fn growing<C: Math>(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
-    let k = GrowingCyclesK::<C>::new(f);
+fn growing<C: Math, const WARM: bool>(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
+    let k = GrowingCyclesK::<C, WARM>::new(f);
     if ts.windows(2).all(|w| w[0] <= w[1]) {
         k.sorted(isa, ts, out);
     } else {
@@ -131,17 +142,21 @@ fn growing<C: Math>(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
     }
 }
 
-fn equal<C: Math, A: Math>(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
-    run(isa, ts, out, EqualCyclesK::<C, A> { f: f.clone(), math: PhantomData });
+fn by_cycles<C: Math, const WARM: bool>(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
+    if f.period_mult != 1.0 {
+        growing::<C, WARM>(isa, f, ts, out)
+    } else if f.decay == 1.0 {
+        run(isa, ts, out, EqualCyclesK::<C, VectorUnitPow, WARM> { f: f.clone(), math: PhantomData })
+    } else {
+        run(isa, ts, out, EqualCyclesK::<C, Vector, WARM> { f: f.clone(), math: PhantomData })
+    }
 }
 
 pub fn restarts(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
-    match (f.period_mult == 1.0, f.exponent == 1.0, f.decay == 1.0) {
-        (true, true, true) => equal::<VectorUnitPow, VectorUnitPow>(isa, f, ts, out),
-        (true, true, false) => equal::<VectorUnitPow, Vector>(isa, f, ts, out),
-        (true, false, true) => equal::<Vector, VectorUnitPow>(isa, f, ts, out),
-        (true, false, false) => equal::<Vector, Vector>(isa, f, ts, out),
-        (false, true, _) => growing::<VectorUnitPow>(isa, f, ts, out),
-        (false, false, _) => growing::<Vector>(isa, f, ts, out),
+    match (f.exponent == 1.0, f.cycle_warmup == 0.0) {
+        (true, true) => by_cycles::<VectorUnitPow, false>(isa, f, ts, out),
+        (true, false) => by_cycles::<VectorUnitPow, true>(isa, f, ts, out),
+        (false, true) => by_cycles::<Vector, false>(isa, f, ts, out),
+        (false, false) => by_cycles::<Vector, true>(isa, f, ts, out),
     }
 }

@@ -35,9 +35,50 @@ impl<const N: usize, const M: usize, const COS: bool> Kernel<f64> for KnotsK<N, 
     }
 }
 
+/// Steps known to lie between knots `(s0, v0)` and `(s1, v1)`: `KnotsK` without the search.
+struct SegmentK<const COS: bool> {
+    s0: f64,
+    s1: f64,
+    v0: f64,
+    v1: f64,
+}
+
+impl<const COS: bool> Kernel<f64> for SegmentK<COS> {
+    #[inline(always)]
+    fn at(&self, t: f64) -> f64 {
+        let pct = (t - self.s0) / (self.s1 - self.s0);
+        let shape = if COS { Interpolation::Cos } else { Interpolation::Linear };
+        interpolate::<Vector>(shape, self.v0, self.v1, pct)
+    }
+}
+
+/// Non-decreasing steps (a trajectory block): one run per interval between knots.
+fn sorted_runs<const COS: bool>(isa: Isa, steps: &[f64], values: &[f64], ts: &[f64], out: &mut [f64]) {
+    let n = steps.len();
+    let mut lo = 0;
+    while lo < ts.len() {
+        let i = steps.partition_point(|&k| k <= ts[lo]);
+        let hi = if i == n { ts.len() } else { lo + ts[lo..].partition_point(|&t| t < steps[i]) };
+        if i == 0 || i == n {
+            out[lo..hi].fill(values[i.min(n - 1)]);
+        } else {
+            let k = SegmentK::<COS> { s0: steps[i - 1], s1: steps[i], v0: values[i - 1], v1: values[i] };
+            run(isa, &ts[lo..hi], &mut out[lo..hi], k);
+        }
+        lo = hi;
+    }
+}
+
 /// The curve through `(steps[i], values[i])`; `value` (the scalar path) for more than 64 knots.
 fn knots(isa: Isa, steps: &[f64], values: &[f64], cos: bool, ts: &[f64], out: &mut [f64], value: impl Fn(f64) -> f64) {
     let n = steps.len();
+    if ts.windows(2).all(|w| w[0] <= w[1]) {
+        return if cos {
+            sorted_runs::<true>(isa, steps, values, ts, out)
+        } else {
+            sorted_runs::<false>(isa, steps, values, ts, out)
+        };
+    }
     with_breaks!(
         steps,
         |breaks, table| {
