@@ -7,6 +7,7 @@
 //! the scalar `value`, which is also where a schedule that overflows float64 is reported.
 
 use super::batch::{self, Scratch};
+use super::fastmath::simd;
 use super::Schedule;
 use crate::error::{Error, Result};
 use crate::parallel;
@@ -38,6 +39,16 @@ const TASK: usize = 1 << 14;
 const BLOCK: usize = 1 << 11;
 /// Integers up to here are exact in float64.
 const EXACT_INTEGERS: u64 = 1 << 53;
+/// 0.0, 1.0, ..., BLOCK - 1 as floats: a trajectory block is `start + COUNT`.
+static COUNT: [f64; BLOCK] = {
+    let mut c = [0.0; BLOCK];
+    let mut i = 0;
+    while i < BLOCK {
+        c[i] = i as f64;
+        i += 1;
+    }
+    c
+};
 
 /// `out[i] = schedule(steps[i])`. Steps must be finite and >= 0; the error names the first bad index.
 pub fn eval_into<T: StepValue>(schedule: &Schedule, steps: ArrayView1<T>, out: &mut [f64]) -> Result<()> {
@@ -77,9 +88,9 @@ pub fn trajectory_into(schedule: &Schedule, start: u64, out: &mut [f64]) -> Resu
         let base = start + lo as u64;
         ts.clear();
         if base + block.len() as u64 <= EXACT_INTEGERS {
-            // Exact integers: base + i needs no 64-bit int->float conversion per element.
+            // Exact integers: base + i as a float add, no int->float conversion per element.
             let b = base as f64;
-            ts.extend((0..block.len() as u32).map(|i| b + f64::from(i)));
+            ts.extend(COUNT[..block.len()].iter().map(|&i| b + i));
         } else {
             ts.extend((0..block.len() as u64).map(|i| (base + i) as f64));
         }
@@ -127,7 +138,7 @@ fn load_steps<T: StepValue>(steps: ArrayView1<T>, ts: &mut Vec<f64>) {
     match steps.as_slice() {
         Some(contiguous) => {
             ts.resize(contiguous.len(), 0.0);
-            super::fastmath::simd::map(contiguous, ts, &|x: T| x.to_step());
+            simd::map(contiguous, ts, &|x: T| x.to_step());
         }
         None => ts.extend(steps.iter().map(|x| x.to_step())),
     }
@@ -137,8 +148,7 @@ fn load_steps<T: StepValue>(steps: ArrayView1<T>, ts: &mut Vec<f64>) {
 fn check_steps(ts: &[f64], offset: usize) -> Result<()> {
     // A non-short-circuiting fold vectorises; the bad index is searched only on failure.
     let valid = 0.0..=f64::MAX;
-    let ok = ts.iter().fold(true, |ok, t| ok & valid.contains(t));
-    if ok {
+    if simd::all(ts, ts, |t, _| valid.contains(&t)) {
         return Ok(());
     }
     let (i, &t) = ts.iter().enumerate().find(|(_, t)| !valid.contains(*t)).unwrap_or((0, &f64::NAN));
@@ -153,7 +163,7 @@ fn check_steps(ts: &[f64], offset: usize) -> Result<()> {
 /// One block through the kernels, then the scalar path for any element they left non-finite.
 fn evaluate(schedule: &Schedule, ts: &[f64], out: &mut [f64], scratch: &mut Scratch) -> Result<()> {
     batch::eval_block(schedule, ts, out, scratch);
-    if out.iter().fold(true, |ok, v| ok & v.is_finite()) {
+    if simd::all(out, out, |v: f64, _| v.is_finite()) {
         return Ok(());
     }
     for (o, &t) in out.iter_mut().zip(ts) {

@@ -2,7 +2,7 @@
 //! the scalar code's loop, then `CosineRestarts::in_cycle` runs through the vector kernels.
 
 use super::search::Table;
-use super::{run, Isa, Kernel};
+use super::{is_sorted, run, Isa, Kernel};
 use crate::schedule::fastmath::{ln_dd, Math, Scalar, Vector, VectorUnitPow, ROUND_MAGIC};
 use crate::schedule::CosineRestarts;
 use std::marker::PhantomData;
@@ -39,7 +39,8 @@ impl<C: Math, A: Math, const WARM: bool> Kernel<f64> for EqualCyclesK<C, A, WARM
 /// Growing cycles: the first `CYCLES` cycles' starts, lengths and amplitudes, produced by the same
 /// recurrence as `CosineRestarts::cycle`. A step's cycle is estimated from the closed form
 /// `log(1 + t (m - 1) / period) / log(m)`, corrected by one against the tabulated starts and then
-/// verified; a step whose cycle is past the table (or not pinned down) gives NaN.
+/// verified; a step whose cycle is past the table (or not pinned down) gives NaN. The tables are built
+/// per block, only as far as the block's largest step needs.
 const CYCLES: usize = 64;
 
 struct GrowingCyclesK<C, const WARM: bool> {
@@ -55,13 +56,15 @@ struct GrowingCyclesK<C, const WARM: bool> {
 }
 
 impl<C: Math, const WARM: bool> GrowingCyclesK<C, WARM> {
-    fn new(f: &CosineRestarts) -> Self {
+    /// Tables for the cycles up to the one holding `t_max` (at most `CYCLES`): each entry as the scalar
+    /// recurrence computes it, so a step's value does not depend on which block it is in.
+    fn new(f: &CosineRestarts, t_max: f64) -> Self {
         let (mut starts, mut lens, mut amplitudes) = (Vec::new(), Vec::new(), Vec::new());
         let (mut start, mut len) = (0.0, f.period);
-        for i in 0..CYCLES {
+        while starts.len() < CYCLES && start <= t_max {
+            amplitudes.push(f.amplitude::<Scalar>(starts.len() as f64));
             starts.push(start);
             lens.push(len);
-            amplitudes.push(f.amplitude::<Scalar>(i as f64));
             start += len;
             len *= f.period_mult;
         }
@@ -84,7 +87,7 @@ impl<C: Math, const WARM: bool> GrowingCyclesK<C, WARM> {
         let mut lo = 0;
         while lo < ts.len() {
             let i = self.starts.v.partition_point(|&s| s <= ts[lo]).saturating_sub(1);
-            if i >= CYCLES {
+            if i >= CYCLES || self.lens.v[i].is_nan() {
                 out[lo..].fill(f64::NAN);
                 return;
             }
@@ -134,11 +137,12 @@ impl<C: Math, const WARM: bool> Kernel<f64> for OneCycleK<C, WARM> {
 }
 
 fn growing<C: Math, const WARM: bool>(isa: Isa, f: &CosineRestarts, ts: &[f64], out: &mut [f64]) {
-    let k = GrowingCyclesK::<C, WARM>::new(f);
-    if ts.windows(2).all(|w| w[0] <= w[1]) {
-        k.sorted(isa, ts, out);
+    if is_sorted(ts) {
+        let t_max = ts.last().copied().unwrap_or(0.0);
+        GrowingCyclesK::<C, WARM>::new(f, t_max).sorted(isa, ts, out);
     } else {
-        run(isa, ts, out, k);
+        let t_max = ts.iter().fold(0.0, |m: f64, &t| m.max(t));
+        run(isa, ts, out, GrowingCyclesK::<C, WARM>::new(f, t_max));
     }
 }
 

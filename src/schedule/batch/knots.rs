@@ -1,7 +1,7 @@
 //! Batch forms of the knot-based schedules: one-cycle, piecewise constant and interpolated.
 
 use super::search::{with_breaks, Breaks, Table};
-use super::{run, Isa, Kernel};
+use super::{is_sorted, run, Isa, Kernel};
 use crate::schedule::fastmath::Vector;
 use crate::schedule::piecewise::interpolate;
 use crate::schedule::{Anneal, Family, Interpolation, OneCycle, PiecewiseConstant, PiecewiseInterpolate, Side};
@@ -72,7 +72,7 @@ fn sorted_runs<const COS: bool>(isa: Isa, steps: &[f64], values: &[f64], ts: &[f
 /// The curve through `(steps[i], values[i])`; `value` (the scalar path) for more than 64 knots.
 fn knots(isa: Isa, steps: &[f64], values: &[f64], cos: bool, ts: &[f64], out: &mut [f64], value: impl Fn(f64) -> f64) {
     let n = steps.len();
-    if ts.windows(2).all(|w| w[0] <= w[1]) {
+    if is_sorted(ts) {
         return if cos {
             sorted_runs::<true>(isa, steps, values, ts, out)
         } else {

@@ -87,6 +87,11 @@ pub fn eval_at(isa: Isa, s: &Schedule, ts: &[f64], out: &mut [f64], scratch: &mu
     }
 }
 
+/// Whether `ts` is non-decreasing (trajectory blocks and sorted arrays take run-by-run paths).
+fn is_sorted(ts: &[f64]) -> bool {
+    ts.len() < 2 || simd::all(&ts[..ts.len() - 1], &ts[1..], |a, b| a <= b)
+}
+
 #[inline(always)]
 fn run<K: Kernel<f64>>(isa: Isa, ts: &[f64], out: &mut [f64], k: K) {
     simd::map_at(isa, ts, out, &k);

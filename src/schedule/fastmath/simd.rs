@@ -148,6 +148,42 @@ pub fn zip_at<A: Copy, B: Copy, K: Kernel2<A, B>>(isa: Isa, a: &[A], b: &[B], ou
     zip_body(a, b, out, k)
 }
 
+/// Whether `pred(a[i], b[i])` holds for every `i`, at the current level. No short-circuit, so the
+/// loop vectorises; for the checks that run over every block (valid steps, finite values, sorted).
+#[inline(always)]
+pub fn all<A: Copy, B: Copy, P: Fn(A, B) -> bool>(a: &[A], b: &[B], pred: P) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let isa = current().unwrap_or(Isa::Generic);
+        if isa == Isa::Avx512 && supported(isa) {
+            // SAFETY: as in `map_at`.
+            return unsafe { all_avx512(a, b, pred) };
+        }
+        if isa == Isa::Avx2 && supported(isa) {
+            // SAFETY: as in `map_at`.
+            return unsafe { all_avx2(a, b, pred) };
+        }
+    }
+    all_body(a, b, pred)
+}
+
+#[inline(always)]
+fn all_body<A: Copy, B: Copy, P: Fn(A, B) -> bool>(a: &[A], b: &[B], pred: P) -> bool {
+    a.iter().zip(b).fold(true, |ok, (&x, &y)| ok & pred(x, y))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn all_avx2<A: Copy, B: Copy, P: Fn(A, B) -> bool>(a: &[A], b: &[B], pred: P) -> bool {
+    all_body(a, b, pred)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+unsafe fn all_avx512<A: Copy, B: Copy, P: Fn(A, B) -> bool>(a: &[A], b: &[B], pred: P) -> bool {
+    all_body(a, b, pred)
+}
+
 #[inline(always)]
 fn map_body<A: Copy, K: Kernel<A>>(a: &[A], out: &mut [f64], k: &K) {
     for (o, &x) in out.iter_mut().zip(a) {
