@@ -187,6 +187,16 @@ def best(f: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
+def rounds(fs: list[Callable[[], Any]], count: int) -> list[float]:
+    """Best time of each `f`, over `count` rounds that each run every `f` once: a burst of other work
+    on a shared machine then spoils one round, not all of one family's runs."""
+    times = [math.inf] * len(fs)
+    for _ in range(count):
+        for i, f in enumerate(fs):
+            times[i] = min(times[i], best(f, 1))
+    return times
+
+
 def torch_per_step(make: Callable[[Any], Any]) -> float:
     import torch
 
@@ -244,12 +254,10 @@ def table(title: str, rows: list[list[str]]) -> None:
 def run_trajectories(all_cases: list[Case], n: int, with_torch: bool, with_optax: bool) -> None:
     # lrpulse and numpy first for every family, the peers' runtimes after: jax and torch keep worker
     # threads spinning for a while after they run, which would steal the cores lrpulse uses.
-    timed = []
-    for c in all_cases:
-        ours = best(lambda c=c: c.schedule.trajectory(n), 9)
-        theirs = best(lambda c=c: c.numpy(np.arange(n, dtype=np.float64)), 5)
-        agree = agreement(c.schedule.trajectory(n), c.numpy(np.arange(n, dtype=np.float64)))
-        timed.append((c, ours, theirs, agree))
+    ours_t = rounds([lambda c=c: c.schedule.trajectory(n) for c in all_cases], 9)
+    numpy_t = rounds([lambda c=c: c.numpy(np.arange(n, dtype=np.float64)) for c in all_cases], 5)
+    agree = [agreement(c.schedule.trajectory(n), c.numpy(np.arange(n, dtype=np.float64))) for c in all_cases]
+    timed = list(zip(all_cases, ours_t, numpy_t, agree, strict=True))
     torch_ts = [torch_per_step(c.torch) * n if with_torch and c.torch else None for c in all_cases]
     optax_ts = [optax_time(c.optax, None, n, 3) if with_optax and c.optax else None for c in all_cases]
     rows = [[c.name, ms(ours), ms(theirs), ratio(theirs, ours), f"{agree:.0e}", ms(torch_t, True),
@@ -261,11 +269,10 @@ def run_trajectories(all_cases: list[Case], n: int, with_torch: bool, with_optax
 def run_random(all_cases: list[Case], n: int, size: int, with_optax: bool) -> None:
     steps = np.random.default_rng(0).integers(0, n, size=size).astype(np.int64)
     as_float = steps.astype(np.float64)
-    timed = []
-    for c in all_cases:
-        ours = best(lambda c=c: c.schedule(steps), 9)
-        theirs = best(lambda c=c: c.numpy(steps.astype(np.float64)), 5)
-        timed.append((c, ours, theirs, agreement(c.schedule(steps), c.numpy(as_float))))
+    ours_t = rounds([lambda c=c: c.schedule(steps) for c in all_cases], 9)
+    numpy_t = rounds([lambda c=c: c.numpy(steps.astype(np.float64)) for c in all_cases], 5)
+    agree = [agreement(c.schedule(steps), c.numpy(as_float)) for c in all_cases]
+    timed = list(zip(all_cases, ours_t, numpy_t, agree, strict=True))
     optax_ts = [optax_time(c.optax, steps, n, 3) if with_optax and c.optax else None for c in all_cases]
     rows = [[c.name, ms(ours), ms(theirs), ratio(theirs, ours), f"{agree:.0e}", "-", "-", ms(optax_t),
              ratio(optax_t, ours)] for (c, ours, theirs, agree), optax_t in zip(timed, optax_ts, strict=True)]
