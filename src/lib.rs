@@ -5,6 +5,7 @@
 
 pub mod curve;
 pub mod error;
+mod hugepages;
 pub mod logs;
 pub mod parallel;
 pub mod schedule;

@@ -2,7 +2,7 @@
 //! appearance, holding only the tags the caller asked for (every tag seen is still remembered, so a
 //! missing tag can be reported with the list of tags that do exist).
 
-use crate::parallel;
+use crate::{hugepages, parallel};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -15,6 +15,18 @@ pub struct Series {
     pub values: Vec<f64>,
     /// Seconds since the epoch of each point; only event files record it (empty otherwise).
     pub wall_times: Vec<f64>,
+}
+
+impl Series {
+    /// Room for `extra` more points (on huge pages when large), reserved outside the push loop.
+    #[cold]
+    fn grow(&mut self, extra: usize, with_wall: bool) {
+        hugepages::reserve(&mut self.steps, extra);
+        hugepages::reserve(&mut self.values, extra);
+        if with_wall {
+            hugepages::reserve(&mut self.wall_times, extra);
+        }
+    }
 }
 
 /// Which tags to keep: all, or a fixed set.
@@ -89,6 +101,9 @@ impl Collector {
     #[inline]
     pub fn push(&mut self, slot: usize, step: i64, value: f64) {
         if let Some(s) = self.series.get_mut(slot) {
+            if s.values.len() == s.values.capacity() {
+                s.grow(s.values.len().max(1024), self.with_wall);
+            }
             s.steps.push(step);
             s.values.push(value);
             self.points += 1;
@@ -98,6 +113,9 @@ impl Collector {
     #[inline]
     pub fn push_timed(&mut self, slot: usize, step: i64, value: f64, wall_time: f64) {
         if let Some(s) = self.series.get_mut(slot) {
+            if s.values.len() == s.values.capacity() {
+                s.grow(s.values.len().max(1024), self.with_wall);
+            }
             s.steps.push(step);
             s.values.push(value);
             if self.with_wall {
@@ -126,6 +144,8 @@ impl Collector {
         }
         let shared: &[Collector] = pieces;
         let copy = |(dst, from): (&mut Series, &Vec<(usize, usize)>)| {
+            let extra = from.iter().map(|&(p, t)| shared[p].series[t].values.len()).sum();
+            dst.grow(extra, !dst.wall_times.is_empty() || from.iter().any(|&(p, t)| !shared[p].series[t].wall_times.is_empty()));
             for &(p, t) in from {
                 let src = &shared[p].series[t];
                 dst.steps.extend_from_slice(&src.steps);
@@ -155,11 +175,7 @@ impl Collector {
     pub fn reserve_scaled(&mut self, factor: f64) {
         for s in &mut self.series {
             let extra = (s.steps.len() as f64 * (factor - 1.0)).max(0.0) as usize;
-            s.steps.reserve(extra);
-            s.values.reserve(extra);
-            if self.with_wall {
-                s.wall_times.reserve(extra);
-            }
+            s.grow(extra, self.with_wall);
         }
     }
 
