@@ -191,6 +191,28 @@ def test_keras_csvlogger_file_matches_the_csv_module(tmp_path):
         np.testing.assert_array_equal(ours[tag][1], values)
 
 
+def test_quoted_cells_with_line_breaks_match_the_csv_module(tmp_path):
+    """An exported table with a free-text column: the csv module quotes cells holding commas, quotes and
+    line breaks; every numeric column still reads as the csv module reads it, across read chunks."""
+    path = tmp_path / "export.csv"
+    rng = np.random.default_rng(7)
+    notes = ["", "lr, halved", 'said "restart"', "line one\nline two", "a\r\nb, \"c\"\n"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "note", "loss", "lr"])
+        for step in range(200_000):
+            writer.writerow([step, notes[step % len(notes)] if step else "start", rng.random(), 1e-3])
+    assert path.stat().st_size > 8 << 20  # more than one 8 MiB read chunk
+    ours = lrpulse.read_scalars(path)
+    assert set(ours) == {"loss", "lr"}  # the note column holds text
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for tag in ("loss", "lr"):
+        steps, values = [int(r["step"]) for r in rows], [float(r[tag]) for r in rows]
+        np.testing.assert_array_equal(ours[tag][0], steps)
+        np.testing.assert_array_equal(ours[tag][1], values)
+
+
 def test_tsv_and_a_named_step_column(tmp_path):
     path = tmp_path / "log.tsv"
     path.write_text("wall\tit\tloss\n1.5\t100\t2.5\n2.5\t200\t2.0\n")

@@ -18,6 +18,7 @@ fn valid_files() -> Vec<(&'static str, Vec<u8>)> {
         ("run.jsonl", b"{\"step\": 1, \"loss\": 2.5, \"opt\": {\"lr\": 0.1}}\n{\"step\": 2, \"loss\": NaN}\n".to_vec()),
         ("trainer_state.json", b"{\"log_history\": [{\"loss\": 1.5, \"step\": 1}, {\"eval_loss\": 2, \"step\": 2}]}".to_vec()),
         ("train.log", b"step 1 loss 2.5 lr 0.1\n[2] loss: 2.25\nstep=3 loss=nan\n".to_vec()),
+        ("export.csv", b"step,note,loss\n1,\"warm, up\nand \"\"more\"\"\",2.5\r\n2,\"\",2.25\n3,plain,2\n".to_vec()),
     ]
 }
 
@@ -64,7 +65,7 @@ proptest! {
 
     #[test]
     fn mutated_valid_files_never_panic(
-        which in 0usize..6,
+        which in 0usize..7,
         kind in any::<u8>(),
         at in any::<usize>(),
         garbage in proptest::collection::vec(any::<u8>(), 1..24),
@@ -104,7 +105,7 @@ proptest! {
     }
 
     #[test]
-    fn chunk_size_does_not_change_the_result(which in 0usize..6, chunk in 1usize..200) {
+    fn chunk_size_does_not_change_the_result(which in 0usize..7, chunk in 1usize..200) {
         let (name, file) = &valid_files()[which];
         let whole = read_as(name, file, &Options::default()).unwrap();
         let chunked = read_as(name, file, &Options { chunk_bytes: Some(chunk), ..Options::default() }).unwrap();
@@ -113,5 +114,92 @@ proptest! {
             log.series.iter().map(|s| (s.tag.clone(), s.steps.clone(), s.values.iter().map(|v| v.to_bits()).collect())).collect()
         };
         prop_assert_eq!(bits(&whole), bits(&chunked));
+    }
+}
+
+/// A CSV cell as written, and the value a reader must find in it (`None`: no point).
+#[derive(Debug, Clone)]
+enum CellText {
+    Number(f64, u8),
+    Missing(&'static str),
+    Garbage(&'static str),
+}
+
+impl CellText {
+    fn text(&self) -> String {
+        match *self {
+            CellText::Number(v, 0) => format!("{v}"),
+            CellText::Number(v, 1) => format!("{v:e}"),
+            CellText::Number(v, _) => format!("{v:E}"),
+            CellText::Missing(s) | CellText::Garbage(s) => s.to_owned(),
+        }
+    }
+}
+
+fn cell_text() -> impl Strategy<Value = CellText> {
+    prop_oneof![
+        6 => (any::<f64>(), 0u8..3).prop_map(|(v, f)| CellText::Number(v, f)),
+        2 => (-1e6f64..1e6, 0u8..3).prop_map(|(v, f)| CellText::Number(v.round(), f)),
+        2 => prop::sample::select(vec!["", "NA", "null", "None"]).prop_map(CellText::Missing),
+        1 => prop::sample::select(vec!["1x", "abc", "1e", "--1"]).prop_map(CellText::Garbage),
+    ]
+}
+
+/// A table of `step` plus value columns, written plain (`quoted` false) or with every cell quoted, with
+/// optional spaces around cells and `\r\n` line ends.
+fn write_table(rows: &[(u32, Vec<CellText>, bool)], columns: usize, quoted: bool, crlf: bool) -> Vec<u8> {
+    let end = if crlf { "\r\n" } else { "\n" };
+    let q = |s: &str| if quoted { format!("\"{s}\"") } else { s.to_owned() };
+    let mut out: Vec<String> = vec![std::iter::once("step".to_owned()).chain((0..columns).map(|c| format!("v{c}"))).collect::<Vec<_>>().join(",")];
+    for (step, cells, spaced) in rows {
+        let pad = |s: String| if *spaced { format!(" {s} ") } else { s };
+        let row: Vec<String> = std::iter::once(pad(q(&step.to_string()))).chain(cells.iter().map(|c| pad(q(&c.text())))).collect();
+        out.push(row.join(","));
+    }
+    (out.join(end) + end).into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    /// The one-pass reader of plain rows agrees with the careful splitter (every cell quoted forces it)
+    /// on values, steps, errors and their line numbers, and both find exactly the numbers written.
+    #[test]
+    fn plain_and_quoted_csv_read_the_same(
+        columns in 1usize..4,
+        rows in proptest::collection::vec((0u32..1_000_000, proptest::collection::vec(cell_text(), 3), any::<bool>()), 0..30),
+        crlf in any::<bool>(),
+        lenient in any::<bool>(),
+        chunk in prop_oneof![Just(None), (1usize..200).prop_map(Some)],
+    ) {
+        let mut rows: Vec<_> = rows.into_iter().map(|(s, mut c, p)| { c.truncate(columns); (s, c, p) }).collect();
+        // Text in the first data row marks a text column, left out: keep that row numeric.
+        if let Some((_, first, _)) = rows.first_mut() {
+            first.iter_mut().filter(|c| matches!(c, CellText::Garbage(_))).for_each(|c| *c = CellText::Number(1.0, 0));
+        }
+        let options = Options { lenient, chunk_bytes: chunk, ..Options::default() };
+        let plain = read_as("t.csv", &write_table(&rows, columns, false, crlf), &options);
+        let quoted = read_as("t.csv", &write_table(&rows, columns, true, crlf), &options);
+        let shape = |r: &LogResult<ScalarLog>| match r {
+            Ok(log) => Ok((log.skipped, log.series.iter().map(|s| (s.tag.clone(), s.steps.clone(), s.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>())).collect::<Vec<_>>())),
+            Err(e) => Err(e.to_string().split_once(": ").map(|(_path, what)| what.to_owned())),
+        };
+        prop_assert_eq!(shape(&plain), shape(&quoted));
+        let bad = rows.iter().position(|(_, cells, _)| cells.iter().any(|c| matches!(c, CellText::Garbage(_))));
+        match (plain, bad, lenient) {
+            (Err(LogError::Line { line, .. }), Some(i), false) => prop_assert_eq!(line, i as u64 + 2),
+            (Ok(log), bad, lenient) if bad.is_none() || lenient => {
+                for c in 0..columns {
+                    let good = rows.iter().filter(|(_, cells, _)| !cells.iter().any(|c| matches!(c, CellText::Garbage(_))));
+                    let want: Vec<(i64, u64)> = good
+                        .filter_map(|(step, cells, _)| match cells[c] { CellText::Number(v, _) => Some((i64::from(*step), v.to_bits())), _ => None })
+                        .collect();
+                    let (steps, values) = series(&log, &format!("v{c}"));
+                    let got: Vec<(i64, u64)> = steps.iter().zip(values).map(|(&s, v)| (s, v.to_bits())).collect();
+                    prop_assert_eq!(got, want);
+                }
+            }
+            (other, bad, lenient) => prop_assert!(false, "{other:?} for bad row {bad:?}, lenient {lenient}"),
+        }
     }
 }

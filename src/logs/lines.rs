@@ -23,6 +23,20 @@ pub trait LineFormat: Send + Sync {
     /// `skipped`; returns the number of lines.
     fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64>;
 
+    /// For formats whose records may span lines (quoted CSV cells): parse the whole records at the
+    /// start of `text` on this thread, returning the bytes and lines they span. `None`, the default,
+    /// means records are lines here, and `text` is cut into pieces for [`Self::parse_piece`].
+    fn parse_records(
+        &self,
+        _text: &[u8],
+        _first_line: u64,
+        _eof: bool,
+        _out: &mut Collector,
+        _skipped: &mut u64,
+    ) -> Option<LogResult<(usize, u64)>> {
+        None
+    }
+
     /// Whether points depend on line numbers (a line index used as the step). When not, pieces are
     /// parsed before their line numbers are known and only an error's line is corrected afterwards.
     fn needs_line_numbers(&self) -> bool {
@@ -62,12 +76,18 @@ impl<F: LineFormat> Lines<F> {
         Lines { format, scratch: Vec::new(), started: false, next_line: 1, skipped: 0 }
     }
 
-    fn parse_pieces(&mut self, text: &[u8], out: &mut Collector) -> LogResult<()> {
+    /// Parse the whole records of `text` into `out`; returns the bytes used.
+    fn parse_pieces(&mut self, text: &[u8], eof: bool, out: &mut Collector) -> LogResult<usize> {
+        if let Some(done) = self.format.parse_records(text, self.next_line, eof, out, &mut self.skipped) {
+            let (used, lines) = done?;
+            self.next_line += lines;
+            return Ok(used);
+        }
         let threads = parallel::threads();
         if text.len() < PARALLEL_MIN || threads < 2 {
             let lines = self.format.parse_piece(text, self.next_line, out, &mut self.skipped)?;
             self.next_line += lines;
-            return Ok(());
+            return Ok(text.len());
         }
         let pieces = split_at_lines(text, threads);
         let format = &self.format;
@@ -103,7 +123,7 @@ impl<F: LineFormat> Lines<F> {
             self.next_line += lines;
         }
         out.append(&mut self.scratch[..pieces.len() - 1]);
-        Ok(())
+        Ok(text.len())
     }
 }
 
@@ -157,8 +177,7 @@ impl<F: LineFormat> Parser for Lines<F> {
             text = &text[n..];
             used = n;
         }
-        self.parse_pieces(text, out)?;
-        Ok(used + text.len())
+        Ok(used + self.parse_pieces(text, eof, out)?)
     }
 
     fn skipped(&self) -> u64 {

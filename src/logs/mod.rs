@@ -20,6 +20,7 @@
 
 pub mod collect;
 pub mod csv;
+mod csv_cells;
 pub mod detect;
 pub mod error;
 pub mod json;

@@ -109,6 +109,28 @@ fn keras_csv_tsv_quotes_text_columns_and_row_index_steps() {
 }
 
 #[test]
+fn quoted_cells_may_hold_line_breaks_and_errors_name_the_physical_line() {
+    let csv = "step,note,loss\n1,\"warm-up,\nstill \"\"warm\"\"\",2.5\n2,,2.25\n3,\"a\nb\nc\",x\n";
+    for chunk in [None, Some(1), Some(7)] {
+        let options = Options { chunk_bytes: chunk, ..opts() };
+        match read_as("n.csv", csv.as_bytes(), &options) {
+            // The record with the bad loss starts on line 5: line 2's record spans two lines.
+            Err(LogError::Line { line: 5, what, .. }) => assert!(what.contains("\"x\""), "{what}"),
+            other => panic!("{other:?}"),
+        }
+        let log = read_as("n.csv", csv.as_bytes(), &Options { lenient: true, ..options }).unwrap();
+        assert_eq!(log.tags, vec!["loss"], "the note column holds text");
+        assert_eq!(series(&log, "loss"), (&[1, 2][..], &[2.5, 2.25][..]));
+        assert_eq!(log.skipped, 1);
+    }
+    let unclosed = "step,loss\n1,2.5\n2,\"2.25\n3,1\n";
+    match read_as("u.csv", unclosed.as_bytes(), &opts()) {
+        Err(LogError::Line { line: 3, what, .. }) => assert!(what.contains("not closed"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn malformed_csv_rows_are_errors_with_line_numbers_or_counted_when_lenient() {
     let csv = "step,loss\n0,1.0\n1\n2,abc\n3,0.5\n";
     match read_as("m.csv", csv.as_bytes(), &opts()) {
