@@ -2,7 +2,7 @@
 //! `trainer_state.json`, `*.jsonl`, `*.log`), else from its first bytes.
 
 use super::error::{LogError, LogResult};
-use super::tfevents::record_length;
+use super::tfrecord::record_length;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;

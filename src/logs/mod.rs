@@ -31,6 +31,7 @@ pub mod scan;
 pub mod source;
 pub mod text;
 pub mod tfevents;
+pub mod tfrecord;
 
 #[cfg(test)]
 mod fuzz;
@@ -101,7 +102,7 @@ impl LogReader {
         let lenient = options.lenient;
         let step = options.step.clone();
         let (parser, max): (Box<dyn source::Parser>, usize) = match format {
-            Format::Events => (Box::new(tfevents::Events::new(p, lenient, MAX_RECORD)), MAX_RECORD),
+            Format::Events => (Box::new(tfrecord::Events::new(p, lenient, MAX_RECORD)), MAX_RECORD),
             Format::Csv | Format::Tsv => {
                 let delimiter = if format == Format::Tsv { b'\t' } else { csv_delimiter(path)? };
                 (Box::new(Lines::new(csv::Csv::new(p, delimiter, lenient, step))), MAX_LINE)

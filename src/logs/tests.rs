@@ -294,6 +294,43 @@ fn large_line_logs_read_in_parallel_pieces_equal_the_rows_written() {
 }
 
 #[test]
+fn large_event_files_decode_in_parallel_runs_with_errors_in_file_order() {
+    let n = 30_000; // several thousand records per thread: the parallel decoding path
+    let file = event_file(n);
+    let log = read_as("events.out.tfevents.big", &file, &opts()).unwrap();
+    let (steps, values) = series(&log, "loss");
+    assert!(steps.iter().copied().eq(0..n));
+    assert!(values.iter().enumerate().all(|(i, &v)| v == f64::from(2.0 / (i as f32 + 1.0))));
+    assert_eq!(log.series[0].wall_times[n as usize - 1], 1000.0 + (n - 1) as f64);
+    // Damage a record early (first thread's run) and one late (the last thread's run).
+    let starts = record_starts(&file);
+    let (early, late) = (starts[1000], starts[n as usize - 1000]);
+    let mut damaged = file.clone();
+    damaged[late + 20] ^= 0x40;
+    match read_as("events.out.tfevents.big", &damaged, &opts()) {
+        Err(LogError::Corrupt { offset, .. }) => assert_eq!(offset, late as u64),
+        other => panic!("{other:?}"),
+    }
+    damaged[early + 20] ^= 0x40;
+    match read_as("events.out.tfevents.big", &damaged, &opts()) {
+        Err(LogError::Corrupt { offset, what, .. }) => assert!(offset == early as u64 && what.contains("payload checksum")),
+        other => panic!("{other:?}"),
+    }
+    let log = read_as("events.out.tfevents.big", &damaged, &Options { lenient: true, ..opts() }).unwrap();
+    assert_eq!((log.skipped, series(&log, "loss").0.len()), (2, n as usize - 2));
+}
+
+/// Where each record of a well-formed TFRecord file starts.
+fn record_starts(file: &[u8]) -> Vec<usize> {
+    let mut starts = vec![0];
+    while let Some(len) = tfrecord::record_length(&file[*starts.last().unwrap()..]) {
+        starts.push(starts.last().unwrap() + 16 + len as usize);
+    }
+    starts.pop();
+    starts
+}
+
+#[test]
 fn streaming_in_chunks_gives_the_points_of_a_whole_read() {
     let mut csv = String::from("step,loss\n");
     for i in 0..5000 {

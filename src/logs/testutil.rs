@@ -1,7 +1,7 @@
 //! Test helpers: an independent protobuf/TFRecord *writer* (the reader under test only decodes), temp
 //! files, and a one-call read.
 
-use super::tfevents::masked_crc;
+use super::tfrecord::masked_crc;
 use super::{read, LogResult, Options, ScalarLog};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
