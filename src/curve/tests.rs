@@ -58,12 +58,12 @@ fn monitor_of(values: &[f64], steps: &[u64], cuts: &[usize]) -> Monitor {
 fn messy(n: usize, seed: u64) -> (Vec<f64>, Vec<u64>) {
     let mut rng = Rng::new(seed);
     let mut values = curve(n, 0.3, seed, |u| -2.0 * u);
-    for i in 0..n {
+    for v in &mut values {
         if rng.uniform() < 0.01 {
-            values[i] = f64::NAN;
+            *v = f64::NAN;
         }
         if rng.uniform() < 0.002 {
-            values[i] *= 1e6;
+            *v *= 1e6;
         }
     }
     let mut t = (1u64 << 40) + 3;

@@ -103,9 +103,12 @@ pub fn read_log<'py>(
     log_to_py(py, log)
 }
 
-/// The runs under a folder: ``[(name, [files], format)]`` sorted by name; see ``lrpulse.scan``.
+/// A run as Python sees it: ``(name, [files], format)``.
+type RunTuple = (String, Vec<PathBuf>, Option<&'static str>);
+
+/// The runs under a folder, sorted by name; see ``lrpulse.scan``.
 #[pyfunction]
-pub fn find_runs(py: Python<'_>, path: PathBuf) -> PyResult<Vec<(String, Vec<PathBuf>, Option<&'static str>)>> {
+pub fn find_runs(py: Python<'_>, path: PathBuf) -> PyResult<Vec<RunTuple>> {
     let runs = py.detach(|| logs::find_runs(&path)).map_err(|e| log_error(py, e))?;
     Ok(runs.into_iter().map(|r| (r.name, r.files, r.format.map(Format::name))).collect())
 }
