@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ConversionError, DTypeError, LrpulseError, ParameterError
 from .schedules import (
@@ -204,7 +205,7 @@ def _piecewise_decay(marks: list[int], exps: list[int], gamma: float) -> Callabl
     """``lr * gamma ** exps[i]`` from ``marks[i]`` on (a milestone at 0 already applies at step 0)."""
     start = exps[0] if marks and marks[0] == 0 else 0
     bounds = [m for m in marks if m > 0]
-    powers = [start] + [k for m, k in zip(marks, exps) if m > 0]
+    powers = [start] + [k for m, k in zip(marks, exps, strict=True) if m > 0]
     return lambda lr: piecewise_constant(bounds, [lr * gamma**k for k in powers])
 
 

@@ -130,7 +130,9 @@ class CurveMonitor:
     def __init__(self) -> None:
         self._state = _core._CurveMonitor()
 
-    def update(self, values: Any, steps: Any = None, lr: Any = None, val_loss: Any = None, val_steps: Any = None) -> None:
+    def update(
+        self, values: Any, steps: Any = None, lr: Any = None, val_loss: Any = None, val_steps: Any = None
+    ) -> None:
         """Add the next chunk (same arguments as :func:`diagnose`); steps must follow those seen so far.
         Without ``steps``, the chunk continues from the last step + 1. A failed update changes nothing."""
         self._state.update(values, steps, lr, val_loss, val_steps)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import keras
 import numpy as np
@@ -124,7 +124,7 @@ def _sequence(d: Mapping[str, Any]) -> _Fn:
 
     def f(t: Any) -> Any:
         out = pieces[0](t)
-        for piece, start in zip(pieces[1:], starts[1:]):
+        for piece, start in zip(pieces[1:], starts[1:], strict=True):
             out = ops.where(t >= start, piece(ops.maximum(t - start, 0.0)), out)
         return out
 

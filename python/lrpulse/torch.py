@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import torch
 from torch.optim import Optimizer
@@ -37,8 +37,8 @@ from .schedules import Schedule, schedule_from_dict, sequence
 
 __all__ = ["LRScheduler"]
 
-ScheduleLike = Union[Schedule, Mapping[str, Any]]
-PerGroup = Union[ScheduleLike, Sequence[Union[ScheduleLike, None]]]
+ScheduleLike: TypeAlias = Schedule | Mapping[str, Any]
+PerGroup: TypeAlias = ScheduleLike | Sequence[ScheduleLike | None]
 
 _FORMAT = "lrpulse.torch.LRScheduler"
 _VERSION = 1
@@ -169,7 +169,7 @@ class LRScheduler(_TorchLRScheduler):
 
     # ---- stepping -------------------------------------------------------------------------------
 
-    def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
+    def step(self, epoch: int | None = None) -> None:
         """Advance one step (or jump to ``epoch``, deprecated in torch) and set the new values."""
         if self._step_count != 1 and epoch is None:
             # The hot path: everything torch's step() does, minus its per-step bookkeeping layers.
@@ -196,7 +196,9 @@ class LRScheduler(_TorchLRScheduler):
             t = self.last_epoch
             last: list[float | _Tensor] = []
             shared, value = None, 0.0
-            for group, sched, scale in zip(self.optimizer.param_groups, self._lr_schedules, self._scales):
+            # Non-strict zips over param groups, here and below: a group added with add_param_group
+            # after this scheduler was built has no schedule and is left as it is.
+            for group, sched, scale in zip(self.optimizer.param_groups, self._lr_schedules, self._scales, strict=False):
                 if sched is not shared:  # one schedule for all groups is evaluated once
                     shared, value = sched, sched(t)  # type: ignore[misc]
                 lr = value * scale
@@ -213,7 +215,7 @@ class LRScheduler(_TorchLRScheduler):
 
     def _apply_chained(self) -> None:
         t = self.last_epoch
-        for i, (group, sched) in enumerate(zip(self.optimizer.param_groups, self._lr_schedules)):
+        for i, (group, sched) in enumerate(zip(self.optimizer.param_groups, self._lr_schedules, strict=False)):
             value = sched(t)  # type: ignore[misc]
             factor = value if self.scale_by_initial_lr else value / float(self.base_lrs[i])
             previous = self._factors[i]
@@ -225,11 +227,12 @@ class LRScheduler(_TorchLRScheduler):
             current = group["lr"]
             _set(group, "lr", float(current) * (factor / previous))
             self._factors[i] = factor
-        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], _Tensor) else g["lr"] for g in self.optimizer.param_groups]
+        groups = self.optimizer.param_groups
+        self._last_lr = [g["lr"].clone() if isinstance(g["lr"], _Tensor) else g["lr"] for g in groups]
 
     def _apply_extras(self) -> None:
         t = self.last_epoch
-        for group, m, wd in zip(self.optimizer.param_groups, self._momentum, self._weight_decay):
+        for group, m, wd in zip(self.optimizer.param_groups, self._momentum, self._weight_decay, strict=False):
             if m is not None:
                 if "betas" in group:
                     _set_beta1(group, m(t))
@@ -239,19 +242,22 @@ class LRScheduler(_TorchLRScheduler):
                 _set(group, "weight_decay", wd(t))
 
     def _check_targets(self, optimizer: Optimizer) -> None:
-        for i, (group, m, wd) in enumerate(zip(optimizer.param_groups, self._momentum, self._weight_decay)):
+        groups = zip(optimizer.param_groups, self._momentum, self._weight_decay, strict=False)
+        for i, (group, m, wd) in enumerate(groups):
             if m is not None and "betas" not in group and "momentum" not in group:
                 raise ParameterError(
                     f"momentum: {type(optimizer).__name__} param_groups[{i}] has neither 'momentum' nor 'betas'"
                 )
             if wd is not None and "weight_decay" not in group:
-                raise ParameterError(f"weight_decay: {type(optimizer).__name__} param_groups[{i}] has no 'weight_decay'")
+                raise ParameterError(
+                    f"weight_decay: {type(optimizer).__name__} param_groups[{i}] has no 'weight_decay'"
+                )
 
     def get_lr(self) -> list[float | _Tensor]:
         """The closed-form LRs for ``last_epoch`` (what ``step()`` writes in the default mode)."""
         t = self.last_epoch
         scales = [float(b) for b in self.base_lrs] if self.scale_by_initial_lr else [1.0] * len(self.base_lrs)
-        return [s(t) * k for s, k in zip(self._lr_schedules, scales)]  # type: ignore[misc]
+        return [s(t) * k for s, k in zip(self._lr_schedules, scales, strict=False)]  # type: ignore[misc]
 
     _get_closed_form_lr = get_lr
 
@@ -279,7 +285,8 @@ class LRScheduler(_TorchLRScheduler):
             if isinstance(switch_at, bool) or not isinstance(switch_at, numbers.Integral) or switch_at < 0:
                 raise ParameterError(f"switch_at must be an integer >= 0, got switch_at={switch_at!r}")
             if switch_at > 0:
-                new = [sequence([old, s], boundaries=[int(switch_at)]) for old, s in zip(self._lr_schedules, new)]  # type: ignore[list-item]
+                pairs = zip(self._lr_schedules, new, strict=False)
+                new = [sequence([old, s], boundaries=[int(switch_at)]) for old, s in pairs]
         self._lr_schedules = new
         self._apply()
 
