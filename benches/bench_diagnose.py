@@ -105,8 +105,8 @@ def main() -> None:
         t_peer, stats = best(lambda: peer(loss), 1)
         print(f"numpy/pandas analysis       {t_peer:8.3f} s   {stats}")
         print(f"  diagnose speed-up:         {t_peer / t_diag:.1f}x (target >= 20x)")
-        print(f"  evidence: sign_change_rate {d.evidence['sign_change_rate']:.4f}, spikes {d.evidence['spike_count']:.0f}, "
-              f"noise {d.evidence['noise_sigma']:.4f}")
+        print(f"  evidence: sign_change_rate {d.evidence['sign_change_rate']:.4f}, "
+              f"spikes {d.evidence['spike_count']:.0f}, noise {d.evidence['noise_sigma']:.4f}")
 
 
 if __name__ == "__main__":

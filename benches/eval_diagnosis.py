@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus.load import iter_split, load_index  # noqa: E402
+from corpus.load import iter_split, load_index
 
 LABELS = ["healthy", "rising_early", "plateau", "slow", "diverged", "spiky", "oscillating", "insufficient_data"]
 
@@ -72,7 +72,8 @@ def baseline_classify(arrays: dict):
         return "diverged", 1.0, False
     y = np.log(loss)
     q = max(n // 10, 2)
-    first, early, mid, last = np.median(y[:q]), np.median(y[q : 3 * q]), np.median(y[4 * q : 6 * q]), np.median(y[-2 * q :])
+    first, early = np.median(y[:q]), np.median(y[q : 3 * q])
+    mid, last = np.median(y[4 * q : 6 * q]), np.median(y[-2 * q :])
     noise = np.median(np.abs(np.diff(y))) / 0.954  # MAD of differences -> sigma of white noise
     overfit = _baseline_overfit(arrays, first, last)
     if np.median(y[-q:]) - np.min(y) > np.log(10):
@@ -113,7 +114,8 @@ def evaluate(classify, split: str) -> dict:
             entry = {**entry, "notes": f"{exc}; {entry['notes']}"}
         rows.append({
             "name": entry["name"], "true": entry["label"], "pred": label, "confidence": confidence,
-            "source": entry["source"], "family": entry.get("family"), "hard": entry["hard"], "n_points": entry["n_points"],
+            "source": entry["source"], "family": entry.get("family"), "hard": entry["hard"],
+            "n_points": entry["n_points"],
             "overfitting_true": entry.get("overfitting"), "overfitting_pred": overfit, "notes": entry["notes"],
         })
     return {"split": split, "seconds": time.perf_counter() - t0, "runs": rows, **scores(rows)}
@@ -176,7 +178,8 @@ def report(res: dict, name: str) -> None:
     print(f"\nmisclassified ({len(wrong)}):")
     for r in sorted(wrong, key=lambda r: (r["true"], r["pred"], r["name"])):
         tag = " hard" if r["hard"] else ""
-        print(f"  {r['name']:48s} true {r['true']:17s} pred {r['pred']:17s} conf {r['confidence']:.2f}{tag}  [{r['notes'][:90]}]")
+        print(f"  {r['name']:48s} true {r['true']:17s} pred {r['pred']:17s} conf {r['confidence']:.2f}{tag}  "
+              f"[{r['notes'][:90]}]")
 
 
 def main(argv=None) -> int:
@@ -184,9 +187,13 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="holdout", choices=["holdout", "tune", "all"])
     ap.add_argument("--baseline", action="store_true", help="evaluate the naive baseline instead of lrpulse")
     ap.add_argument("--json", metavar="PATH", help="write the results as JSON ('-' for stdout)")
-    ap.add_argument("--plot-errors", metavar="DIR", help="write contact sheets of the misclassified runs (needs matplotlib)")
+    ap.add_argument("--plot-errors", metavar="DIR",
+                    help="write contact sheets of the misclassified runs (needs matplotlib)")
     args = ap.parse_args(argv)
-    classify, name = (baseline_classify, "naive baseline") if args.baseline else (engine_classifier(), "lrpulse.diagnose")
+    if args.baseline:
+        classify, name = baseline_classify, "naive baseline"
+    else:
+        classify, name = engine_classifier(), "lrpulse.diagnose"
     res = evaluate(classify, args.split)
     res["classifier"] = name
     if args.json == "-":

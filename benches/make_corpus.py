@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import checks, synthetic  # noqa: E402
-from corpus.load import ARRAYS, INDEX, checksum, load_index, load_run  # noqa: E402
+from corpus import checks, synthetic
+from corpus.load import ARRAYS, INDEX, checksum, load_index, load_run
 
 ROOT = Path(__file__).resolve().parent / "corpus"
 LONG = 20_000
@@ -119,7 +119,8 @@ def torch_runs():
         if doubts and not why:
             notes += f"; check flagged: {'; '.join(doubts)} (kept after review)"
         entry = {
-            "name": spec.name, "label": label, "source": "torch", "family": f"torch_{spec.task}", "hard": bool(why or doubts),
+            "name": spec.name, "label": label, "source": "torch", "family": f"torch_{spec.task}",
+            "hard": bool(why or doubts),
             "notes": notes, "overfitting": overfitting,
             "config": {"task": spec.task, "task_kwargs": spec.task_kwargs, **asdict(spec.cfg)},
         }
@@ -130,7 +131,8 @@ def torch_runs():
         name = f"torch_first{n_points}_{spec.name[len('torch_'):]}"
         entry = {
             "name": name, "label": "insufficient_data", "source": "torch", "family": "torch_truncated", "hard": False,
-            "notes": f"the first {n_points} logged points of a real run ({spec.why}; produced as {spec.label}): a run killed early",
+            "notes": f"the first {n_points} logged points of a real run ({spec.why}; produced as {spec.label}): "
+                     "a run killed early",
             "overfitting": None, "config": {"task": spec.task, **asdict(spec.cfg), "truncated_to": n_points},
         }
         yield entry, cut
@@ -167,18 +169,20 @@ def _finalize(entry: dict, arrays: dict | None) -> dict:
         if bad is not None:
             entry["notes"] += f"; first NaN/Inf at step {bad}"
     if arrays is not None:
-        entry["n_points"] = int(len(arrays["loss"]))
+        entry["n_points"] = len(arrays["loss"])
         entry["has_lr"] = "lr" in arrays
         entry["has_val"] = "val_loss" in arrays
     else:
         entry["n_points"] = entry["recipe"]["n"]
-    order = ["name", "file", "label", "split", "source", "notes", "family", "hard", "n_points", "has_lr", "has_val", "overfitting"]
+    order = ["name", "file", "label", "split", "source", "notes", "family", "hard", "n_points", "has_lr", "has_val",
+             "overfitting"]
     return {k: entry[k] for k in order if k in entry} | {k: v for k, v in entry.items() if k not in order}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sheets", choices=["all", "torch", "synthetic"], help="write contact sheets corpus/contact_sheet_NN.png")
+    ap.add_argument("--sheets", choices=["all", "torch", "synthetic"],
+                    help="write contact sheets corpus/contact_sheet_NN.png")
     ap.add_argument("--keep-torch", action="store_true", help="reuse the torch runs already in the corpus")
     args = ap.parse_args(argv)
 

@@ -62,7 +62,7 @@ CASES = [
     ("StepLR", "step_size=1000, gamma=0.5", 100_000, lambda o: L.StepLR(o, 1000, 0.5)),
     ("MultiStepLR", "milestones=[30, 80], gamma=0.1", 10_000, lambda o: L.MultiStepLR(o, [30, 80])),
     ("MultiStepLR", "every 1000 + repeats, gamma=0.9", 100_000,
-     lambda o: L.MultiStepLR(o, list(range(0, 100_000, 1000)) + [500, 500], 0.9)),
+     lambda o: L.MultiStepLR(o, [*range(0, 100_000, 1000), 500, 500], 0.9)),
     ("ConstantLR", "factor=1/3, total_iters=5", 10_000, lambda o: L.ConstantLR(o)),
     ("LinearLR", "start_factor=0.05, total_iters=40", 10_000, lambda o: L.LinearLR(o, 0.05, total_iters=40)),
     ("LinearLR", "1.0 -> 0.0 over 10000", 12_000, lambda o: L.LinearLR(o, 1.0, 0.0, total_iters=10_000)),
@@ -119,7 +119,7 @@ def main() -> None:
             ours = ours[:n]
         closed = closed_form(make(optimizer()), n)
         cols = ["n/a (step() is one)" if name in ("CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts")
-                else "n/a"] + ["", ""]
+                else "n/a", "", ""]
         if closed is not None:
             rel, peak, same = errors(ours, closed)
             cols = [f"{rel:.2e}", f"{peak:.2e}", f"{same:.1%}"]

@@ -38,12 +38,12 @@ def test_index_entries_are_complete_and_unique(corpus):
     names = [e["name"] for e in index]
     assert len(set(names)) == len(names)
     for e in index:
-        assert REQUIRED <= set(e), e["name"]
+        assert set(e) >= REQUIRED, e["name"]
         assert e["label"] in LABELS, e["name"]
         assert e["split"] in ("tune", "holdout"), e["name"]
         assert e["source"] in ("synthetic", "torch"), e["name"]
         assert e["notes"].strip(), e["name"]
-        assert e["file"] is not None or e["source"] == "synthetic" and "recipe" in e, e["name"]
+        assert e["file"] is not None or (e["source"] == "synthetic" and "recipe" in e), e["name"]
 
 
 def test_both_splits_cover_every_label_from_both_sources(corpus):

@@ -7,6 +7,7 @@ import io
 import pickle
 import resource
 import threading
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -164,7 +165,7 @@ def test_chunking_never_changes_anything(cut_points, dtype):
     whole = diagnose(loss, steps=steps)
     m = CurveMonitor()
     bounds = [0, *_cuts(cut_points, N), N]
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in pairwise(bounds):
         m.update(loss[lo:hi], steps=steps[lo:hi])
     assert m.diagnose().to_dict() == whole.to_dict()
 
@@ -174,7 +175,7 @@ def test_chunking_never_changes_anything(cut_points, dtype):
 def test_merge_grouping_never_changes_anything(cut_points, rnd):
     bounds = [0, *_cuts(cut_points, N), N]
     parts = []
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in pairwise(bounds):
         m = CurveMonitor()
         m.update(SLOW[lo:hi], steps=np.arange(lo, hi))
         parts.append(m)

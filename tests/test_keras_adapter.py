@@ -18,12 +18,15 @@ import pytest
 keras = pytest.importorskip("keras")
 
 # Keras 3.15 calls np.array() on its Variables, which numpy 2.4 flags (a Keras issue, not ours).
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn.t accept a copy keyword:DeprecationWarning"
+)
+
+from parity import assert_f32_close  # noqa: E402
 
 import lrpulse  # noqa: E402
 import lrpulse.keras as lk  # noqa: E402
 from lrpulse.errors import DTypeError, ParameterError  # noqa: E402
-from parity import assert_f32_close  # noqa: E402
 
 schedules = keras.optimizers.schedules
 RNG = np.random.default_rng(2024)
@@ -79,7 +82,7 @@ def test_fit_with_converted_schedule_matches_the_builtin(name):
     assert_f32_close(our_lrs, lrs, ulps=4, what=name)
     # The LRs agree to float32 rounding of Keras' arithmetic, and the compiler may fuse the two graphs'
     # updates differently: an ulp of LR or rounding per step stays far below 1e-5 of the weights here.
-    for w, v in zip(model.get_weights(), our_model.get_weights()):
+    for w, v in zip(model.get_weights(), our_model.get_weights(), strict=True):
         np.testing.assert_allclose(v, w, rtol=1e-5, atol=1e-6)
     if exact:
         # Keras' float32 values are exact here, so the LRs match bit for bit, and so do the weights
@@ -87,7 +90,7 @@ def test_fit_with_converted_schedule_matches_the_builtin(name):
         assert our_lrs == lrs
         model, _ = fit(builtin, jit_compile=False, log=False)
         our_model, _ = fit(ours, jit_compile=False, log=False)
-        for w, v in zip(model.get_weights(), our_model.get_weights()):
+        for w, v in zip(model.get_weights(), our_model.get_weights(), strict=True):
             np.testing.assert_array_equal(v, w)
 
 
@@ -134,9 +137,9 @@ def test_families_without_closed_form_need_total_steps():
         lk.Schedule(lrpulse.one_cycle(max_lr=0.1, total_steps=50))
     with pytest.raises(ParameterError, match="'warmup' \\(or a part of it: cyclic\\)"):
         lk.Schedule(lrpulse.warmup(lrpulse.cyclic(base_lr=0.01, max_lr=0.1), warmup_steps=3))
-    with pytest.raises(DTypeError, match="total_steps must be an integer or None, got total_steps=10.5"):
+    with pytest.raises(DTypeError, match=r"total_steps must be an integer or None, got total_steps=10\.5"):
         lk.Schedule(lrpulse.constant(lr=0.1), total_steps=10.5)
-    with pytest.raises(ParameterError, match="total_steps must be in 0..2147483646, got total_steps=-1"):
+    with pytest.raises(ParameterError, match=r"total_steps must be in 0\.\.2147483646, got total_steps=-1"):
         lk.Schedule(lrpulse.constant(lr=0.1), total_steps=-1)
     with pytest.raises(DTypeError, match="schedule must be an lrpulse Schedule"):
         lk.Schedule(schedules.ExponentialDecay(0.1, 10, 0.5), total_steps=10)
@@ -227,7 +230,7 @@ def test_backend_compiled_fit_and_loading(backend, saved_model):
     r = backend_report(backend, saved_model)
     assert r["backend"] == backend
     assert_f32_close(r["lr_ours"], r["lr_builtin"], ulps=4, what=f"{backend}: LR per step")
-    for b, e, c in zip(r["weights_builtin"], r["weights_eager"], r["weights_compiled"]):
+    for b, e, c in zip(r["weights_builtin"], r["weights_eager"], r["weights_compiled"], strict=True):
         np.testing.assert_allclose(e, b, rtol=1e-4, atol=1e-5)  # ours vs the built-in, same backend
         np.testing.assert_allclose(c, e, rtol=1e-5, atol=1e-6)  # compiled steps read the same LRs
     assert r["iterations"] == STEPS

@@ -126,7 +126,9 @@ def assert_drift_close(ours_: np.ndarray, sched, ref: np.ndarray, resets=(), wha
         bad = np.abs(ours_[:, g] - ref[:, g]) > tol
         if bad.any():
             t = int(np.argmax(bad))
-            raise AssertionError(f"{what} group {g}: step {t}: ours={ours_[t, g]!r} torch={ref[t, g]!r} tol={tol[t]:.3g}")
+            raise AssertionError(
+                f"{what} group {g}: step {t}: ours={ours_[t, g]!r} torch={ref[t, g]!r} tol={tol[t]:.3g}"
+            )
 
 
 def leaf(cls, **params) -> st.SearchStrategy:
@@ -192,7 +194,7 @@ def test_stepped_trajectory_within_torch_drift(name, data, lrs):
 @pytest.mark.parametrize("make", [
     lambda o: L.StepLR(o, step_size=7, gamma=0.97),
     lambda o: L.ExponentialLR(o, gamma=0.9999),
-    lambda o: L.MultiStepLR(o, milestones=list(range(0, 100_000, 997)) + [5000, 5000], gamma=0.99),
+    lambda o: L.MultiStepLR(o, milestones=[*range(0, 100_000, 997), 5000, 5000], gamma=0.99),
     lambda o: L.CosineAnnealingLR(o, T_max=1000, eta_min=0.01),
     lambda o: L.CosineAnnealingLR(o, T_max=100),
 ], ids=["StepLR", "ExponentialLR", "MultiStepLR", "CosineAnnealingLR", "CosineAnnealingLR short"])
@@ -245,7 +247,9 @@ def test_sequential_members_see_local_steps(lrs, members, data):
 
 
 @PARITY
-@given(lrs=lrs_st, members=st.lists(factor_leaf, min_size=1, max_size=3), last=st.none() | st.one_of(*ABSOLUTE.values()))
+@given(
+    lrs=lrs_st, members=st.lists(factor_leaf, min_size=1, max_size=3), last=st.none() | st.one_of(*ABSOLUTE.values())
+)
 def test_chained_is_a_product_of_factors(lrs, members, last):
     opt = make_opt(lrs)
     scheds = [m(opt) for m in members] + ([] if last is None else [last(opt)])
@@ -303,8 +307,8 @@ def test_sequential_first_in_sequential_runs_one_step_ahead(lrs, inner, outer, d
         mark = data.draw(st.integers(1, 1500), label=f"outer milestone {level}")
         sched = L.SequentialLR(opt, [sched, outer(opt)], milestones=[mark])
         resets = [r - 1 for r in resets] + [mark]
-    assert_drift_close(ours(sched, HORIZON + 1), sched, stepped(sched, HORIZON), resets=tuple(r for r in resets if r > 0),
-                       what="SequentialLR in SequentialLR")
+    assert_drift_close(ours(sched, HORIZON + 1), sched, stepped(sched, HORIZON),
+                       resets=tuple(r for r in resets if r > 0), what="SequentialLR in SequentialLR")
 
 
 @dataclass(frozen=True)
@@ -385,11 +389,13 @@ EDGES = {
     "OneCycleLR tiny total_steps": lambda o: L.OneCycleLR(o, 1.0, total_steps=2, pct_start=0.3),
     "CosineAnnealingWarmRestarts T_mult=2": lambda o: L.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
     "SequentialLR repeated milestones and 0": lambda o: L.SequentialLR(
-        o, [L.ConstantLR(o, 0.5), L.ExponentialLR(o, 0.99), L.StepLR(o, 10), L.LinearLR(o, 0.2)], milestones=[0, 50, 50]),
+        o, [L.ConstantLR(o, 0.5), L.ExponentialLR(o, 0.99), L.StepLR(o, 10), L.LinearLR(o, 0.2)],
+        milestones=[0, 50, 50]),
     "SequentialLR then OneCycleLR (overwrites initial_lr)": lambda o: L.SequentialLR(
         o, [L.LinearLR(o, 0.1, total_iters=20), L.OneCycleLR(o, 2.0, total_steps=3000)], milestones=[100]),
     "SequentialLR then CyclicLR, CosineAnnealingWarmRestarts": lambda o: L.SequentialLR(
-        o, [L.CosineAnnealingLR(o, 100, eta_min=0.001), L.CyclicLR(o, 0.01, 0.1, 20), L.CosineAnnealingWarmRestarts(o, 30)],
+        o, [L.CosineAnnealingLR(o, 100, eta_min=0.001), L.CyclicLR(o, 0.01, 0.1, 20),
+            L.CosineAnnealingWarmRestarts(o, 30)],
         milestones=[300, 700]),
     "ChainedScheduler of chains (flattened)": lambda o: L.ChainedScheduler(
         [L.ChainedScheduler([L.ConstantLR(o, 0.5, 10), L.ExponentialLR(o, 0.999)]), L.MultiStepLR(o, [100, 200])]),

@@ -13,11 +13,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from parity import assert_f64_close  # noqa: E402
+from torch.optim import lr_scheduler as native  # noqa: E402
+
 import lrpulse  # noqa: E402
 import lrpulse.torch as lt  # noqa: E402
 from lrpulse.errors import DTypeError, ParameterError  # noqa: E402
-from parity import assert_f64_close  # noqa: E402
-from torch.optim import lr_scheduler as native  # noqa: E402
 
 torch.set_num_threads(1)
 GEN = torch.Generator().manual_seed(1234)
@@ -49,7 +50,7 @@ def train(model, opt, sched, start: int, stop: int, lrs: list | None = None, ext
 
 
 def assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
-    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+    for (name, p), q in zip(a.named_parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q), f"{name} differs by {float((p - q).abs().max().detach())}"
 
 
@@ -102,13 +103,13 @@ def test_bad_arguments_raise_lrpulse_errors_naming_them():
         lt.LRScheduler(opt, [lrpulse.constant(lr=0.1)] * 3)
     with pytest.raises(DTypeError, match="schedule\\[1\\] must be an lrpulse Schedule"):
         lt.LRScheduler(opt, [lrpulse.constant(lr=0.1), 0.1])
-    with pytest.raises(DTypeError, match="optimizer must be a torch.optim.Optimizer"):
+    with pytest.raises(DTypeError, match=r"optimizer must be a torch\.optim\.Optimizer"):
         lt.LRScheduler("sgd", lrpulse.constant(lr=0.1))
     with pytest.raises(ParameterError, match="momentum: Adagrad param_groups\\[0\\] has neither"):
         lt.LRScheduler(torch.optim.Adagrad(make_model().parameters()), lrpulse.constant(lr=0.1),
                        momentum=lrpulse.constant(lr=0.9))
     sched = lt.LRScheduler(opt, lrpulse.constant(lr=0.1))
-    with pytest.raises(ParameterError, match="not an lrpulse.torch.LRScheduler state_dict"):
+    with pytest.raises(ParameterError, match=r"not an lrpulse\.torch\.LRScheduler state_dict"):
         sched.load_state_dict(native.StepLR(opt, 3).state_dict())
     with pytest.raises(ParameterError, match="switch_at must be an integer >= 0, got switch_at=-1"):
         sched.replan(lrpulse.constant(lr=0.1), switch_at=-1)
@@ -186,7 +187,7 @@ def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path, order):
         # The optimizer's state comes back but its hyperparameters are left at the fresh run's values:
         # the scheduler alone must restore the right LR, momentum and weight decay.
         saved = load["opt"]
-        for g, fresh in zip(saved["param_groups"], opt_b.state_dict()["param_groups"]):
+        for g, fresh in zip(saved["param_groups"], opt_b.state_dict()["param_groups"], strict=True):
             g.update({k: fresh[k] for k in ("lr", "momentum", "weight_decay", "initial_lr")})
         opt_b.load_state_dict(saved)
         sched_b.load_state_dict(load["sched"])
@@ -379,11 +380,13 @@ NATIVES = {
     "CyclicLR-exp_range": lambda o: native.CyclicLR(o, base_lr=0.005, max_lr=0.05, step_size_up=5, mode="exp_range",
                                                     gamma=0.97, cycle_momentum=False),
     "OneCycleLR": lambda o: native.OneCycleLR(o, max_lr=0.08, total_steps=N_STEPS + 1, cycle_momentum=False),
-    "OneCycleLR-linear-3phase": lambda o: native.OneCycleLR(o, max_lr=0.08, total_steps=N_STEPS + 1, anneal_strategy="linear",
-                                                            three_phase=True, cycle_momentum=False),
+    "OneCycleLR-linear-3phase": lambda o: native.OneCycleLR(o, max_lr=0.08, total_steps=N_STEPS + 1,
+                                                            anneal_strategy="linear", three_phase=True,
+                                                            cycle_momentum=False),
     "CosineAnnealingWarmRestarts": lambda o: native.CosineAnnealingWarmRestarts(o, T_0=6, T_mult=2, eta_min=1e-3),
     "SequentialLR": lambda o: native.SequentialLR(
-        o, [native.LinearLR(o, start_factor=0.1, total_iters=5), native.CosineAnnealingLR(o, T_max=30)], milestones=[5]),
+        o, [native.LinearLR(o, start_factor=0.1, total_iters=5), native.CosineAnnealingLR(o, T_max=30)],
+        milestones=[5]),
     "ChainedScheduler": lambda o: native.ChainedScheduler(
         [native.ConstantLR(o, factor=0.5, total_iters=6), native.ExponentialLR(o, gamma=0.95)], optimizer=o),
 }

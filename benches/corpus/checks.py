@@ -98,4 +98,5 @@ def measured_overfitting(log: dict) -> tuple[bool, str]:
     end = np.median(loss[-max(len(loss) // 10, 1) :])
     falls = end < at_min / 1.05
     verdict = bool(rise >= 1.1 and falls)
-    return verdict, f"val ends x{rise:.2f} over its minimum at step {int(vsteps[k])}; train {'falls' if falls else 'does not fall'} after it"
+    train = "falls" if falls else "does not fall"
+    return verdict, f"val ends x{rise:.2f} over its minimum at step {int(vsteps[k])}; train {train} after it"

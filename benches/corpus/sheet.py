@@ -27,7 +27,7 @@ def write_sheets(runs, out_prefix: Path, per_sheet: int = 48, cols: int = 6, pre
         fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.0, rows * 2.1), squeeze=False)
         for ax in axes.flat[len(chunk):]:
             ax.axis("off")
-        for ax, run in zip(axes.flat, chunk):
+        for ax, run in zip(axes.flat, chunk, strict=False):  # the grid may have spare panels
             _panel(ax, run, None if predicted is None else predicted.get(run["name"]))
         fig.tight_layout(pad=0.3)
         path = Path(f"{out_prefix}_{sheet_no:02d}.png")
@@ -43,7 +43,8 @@ def _panel(ax, run, predicted) -> None:
     good = np.isfinite(loss) & (loss > 0)
     ax.plot(steps[good], loss[good], lw=0.5, color="tab:blue")
     if (~good).any():
-        ax.plot(steps[~good], np.full((~good).sum(), np.nanmax(loss[good]) if good.any() else 1.0), "|", color="red", ms=8)
+        marker_level = np.nanmax(loss[good]) if good.any() else 1.0
+        ax.plot(steps[~good], np.full((~good).sum(), marker_level), "|", color="red", ms=8)
     if run.get("val_loss") is not None:
         ax.plot(run["val_steps"], run["val_loss"], lw=1.0, color="tab:orange")
     if good.any():

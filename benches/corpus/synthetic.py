@@ -13,8 +13,9 @@ and some a validation curve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from itertools import pairwise
 
 import numpy as np
 
@@ -97,7 +98,8 @@ def healthy_lr(rng, n, hard) -> Run:
         if hard or ratio >= 2.0 or lr[-1] <= 0.1 * lr0:
             break
     noise_scale = sigma * (0.35 + 0.65 * lr / lr0)
-    run = _finish(rng, "healthy", steps, lt, noise_scale, f"LR-driven {kind} lr0={lr0:.3g} k={k:.3g} alpha={alpha:.2f}", lr=lr)
+    notes = f"LR-driven {kind} lr0={lr0:.3g} k={k:.3g} alpha={alpha:.2f}"
+    run = _finish(rng, "healthy", steps, lt, noise_scale, notes, lr=lr)
     if rng.random() < 0.3:
         _attach_val(rng, run, lt, u, overfit=rng.random() < 0.5)
     return run
@@ -181,7 +183,7 @@ def spiky(rng, n, hard) -> Run:
     lt, info = trends.healthy_trend(rng, u, sigma, hard=False)
     count = int(rng.integers(1, min(8, 1 + n // 60) + 1))
     slots = np.sort(rng.choice(np.arange(int(0.08 * n), int(0.95 * n)), size=count, replace=False))
-    keep = [slots[0]] + [s for a, s in zip(slots, slots[1:]) if s - a >= max(10, n // (3 * count))]
+    keep = [slots[0]] + [s for a, s in pairwise(slots) if s - a >= max(10, n // (3 * count))]
     extra = np.zeros(n)
     j = np.arange(n)
     sizes = []

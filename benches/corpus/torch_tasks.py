@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 class Task:
@@ -189,7 +189,8 @@ class CharLM(Task):
         self.train_ids, self.val_ids = ids[:cut], ids[cut:]
         self.x = self.train_ids  # batch() indexes windows of it
         vg = torch.Generator().manual_seed(seed + 7)
-        self.xv, self.yv = self._windows(self.val_ids, torch.randint(0, len(self.val_ids) - self.context - 1, (256,), generator=vg))
+        starts = torch.randint(0, len(self.val_ids) - self.context - 1, (256,), generator=vg)
+        self.xv, self.yv = self._windows(self.val_ids, starts)
 
     def _windows(self, ids, starts):
         offs = torch.arange(self.context + 1)

@@ -68,7 +68,8 @@ def _scheduler(cfg: Config, opt):
     if cfg.sched == "onecycle":
         return lrs.OneCycleLR(opt, max_lr=cfg.lr, total_steps=n + 1, cycle_momentum=False)
     if cfg.sched == "cyclic":
-        return lrs.CyclicLR(opt, base_lr=cfg.lr * 0.05, max_lr=cfg.lr, step_size_up=max(n // 12, 4), cycle_momentum=False)
+        return lrs.CyclicLR(opt, base_lr=cfg.lr * 0.05, max_lr=cfg.lr, step_size_up=max(n // 12, 4),
+                            cycle_momentum=False)
     if cfg.sched == "warmup_to":
         # A long linear warmup to a peak that is too high: sound at first, unstable later.
         return lrs.LinearLR(opt, start_factor=0.01, total_iters=n)

@@ -165,7 +165,9 @@ def rising_trend(rng: np.random.Generator, u: np.ndarray, hard: bool) -> tuple[n
     return lt, f"rising {kind} x{np.exp(rise):.2f}"
 
 
-def val_curve(rng: np.random.Generator, lt: np.ndarray, u: np.ndarray, overfit: bool) -> tuple[np.ndarray, np.ndarray, str]:
+def val_curve(
+    rng: np.random.Generator, lt: np.ndarray, u: np.ndarray, overfit: bool
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Validation loss sampled every m points: the smoothed training trend plus a generalisation
     gap; when overfitting, it turns upward from a point in mid-run while training keeps falling.
     Returns the indices of the validation points into ``u``, the val log-loss and a note."""
