@@ -29,6 +29,11 @@ env PATH="$venv/bin:/usr/bin:/bin" "$venv/bin/python" -c 'import lrpulse, sys; p
 echo "== type stubs match the extension"
 (cd /tmp && "$venv/bin/python" -m mypy.stubtest lrpulse._core)
 
+echo "== lint: ruff check, mypy"
+# Both read their settings from pyproject.toml ([tool.ruff], [tool.mypy]); mypy from the root finds it.
+"$venv/bin/ruff" check "$root"
+(cd "$root" && "$venv/bin/python" -m mypy python/lrpulse)
+
 echo "== Python tests against the installed wheel"
 # Run from tests/ with importlib mode so `python/lrpulse` in the source tree can never shadow the wheel.
 LRPULSE_EXPECT_INSTALLED=1 "$venv/bin/python" -m pytest -p no:cacheprovider --import-mode=importlib \
