@@ -106,12 +106,17 @@ pub fn segments(f: &Features, label: Label, first_bad: Option<u64>) -> Vec<Segme
 }
 
 /// Cuts the verdict itself implies: a plateau splits where the level reaches its final band (the
-/// drop, then the flat part), an early rise where the level has made most of its climb.
+/// drop, then the flat part); an early rise where the level is back below where the run started.
+/// Until then the run is still paying for the too-large LR (thrashing above its starting loss, even
+/// while a decay slowly brings it down), so the rise and that stretch are one `rising_early` piece.
 fn verdict_cuts(f: &Features, label: Label, ys: &[f64], xs: &[f64]) -> Option<Vec<usize>> {
     let b = ys.len();
     let cut = match label {
         Label::Plateau => xs.iter().position(|&u| u >= f.flat_from)?,
-        Label::RisingEarly => ys.iter().position(|&y| y >= f.rise_start + 0.75 * (f.rise_level - f.rise_start))? + 1,
+        Label::RisingEarly => {
+            let climbed = ys.iter().position(|&y| y >= f.rise_start + 0.75 * (f.rise_level - f.rise_start))? + 1;
+            ys[climbed..].iter().position(|&y| y <= f.rise_start).map_or(b, |i| climbed + i)
+        }
         _ => return None,
     };
     Some(if cut >= 1 && cut < b { vec![cut] } else { Vec::new() })
@@ -121,7 +126,7 @@ fn verdict_cuts(f: &Features, label: Label, ys: &[f64], xs: &[f64]) -> Option<Ve
 /// straight-line slope would call a steep curved drop flat), made consistent with the run's verdict.
 fn piece_label(f: &Features, verdict: Label, k: usize, ys: &[f64], ws: &[f64]) -> (Label, f64) {
     if verdict == Label::RisingEarly && k == 0 {
-        // The verdict cut this piece where the level had made most of its climb: it is the rise.
+        // The verdict cut this piece where the level came back below its start: the rise and its aftermath.
         return (Label::RisingEarly, sureness((f.rise_z - 4.0) / 3.0));
     }
     let n = ys.len();
