@@ -2,7 +2,8 @@
 
 - an event file of 10^6 scalars written by torch's SummaryWriter: tensorboard's EventAccumulator
   (every scalar kept: size_guidance 0) and tbparse;
-- a 10^7-row CSV (step, epoch, train_loss, lr): pandas.read_csv and polars.read_csv;
+- a 10^7-row CSV (step, epoch, train_loss, lr), and a sparse Lightning-style one (a row per log call,
+  empty cells for what was not logged): pandas.read_csv and polars.read_csv;
 - 10^6 JSON lines: pandas.read_json(lines=True);
 - with ``--big-gb G``: peak memory (ru_maxrss of a child process) of ``lrpulse.diagnose_file`` and of a
   tag-filtered ``lrpulse.read_scalars`` on a G-GB CSV, against the file size.
@@ -86,6 +87,28 @@ def write_csv(path: Path, rows: int) -> Path:
     return path
 
 
+def write_sparse_csv(path: Path, rows: int) -> Path:
+    """Lightning CSVLogger's layout: columns sorted by name, one row per ``log`` call holding only what
+    was logged then (train loss every step, the LR every 50, a validation loss every 1000)."""
+    if path.exists():
+        return path
+    with open(path, "w") as f:
+        f.write("epoch,lr-AdamW,step,train_loss,val_loss\n")
+        block = 1_000_000
+        for start in range(0, rows, block):
+            steps = np.arange(start, min(rows, start + block))
+            loss = 2.5 * (1 + steps) ** -0.3
+            lines = []
+            for s, v in zip(steps.tolist(), loss.tolist(), strict=True):
+                if s % 50 == 0:
+                    lines.append(f"{s // 10000},{1e-3 * 0.5 ** (s // 1_000_000)!r},{s},,\n")
+                lines.append(f"{s // 10000},,{s},{v!r},\n")
+                if s % 1000 == 999:
+                    lines.append(f"{s // 10000},,{s},,{1.1 * v!r}\n")
+            f.write("".join(lines))
+    return path
+
+
 def write_jsonl(path: Path, rows: int) -> Path:
     if path.exists():
         return path
@@ -152,6 +175,16 @@ def bench_csv(folder: Path, rows: int, repeat: int) -> None:
         ("pandas.read_csv", "pandas", lambda: __import__("pandas").read_csv(path), same),
     ]
     compare(f"CSV: {rows:,} rows x 4 columns", path, 3 * rows, repeat, lambda: lrpulse.read_scalars(path), peers)
+    path = write_sparse_csv(folder / "lightning_metrics.csv", rows)
+    points = 2 * rows + rows // 50 + rows // 1000  # epoch and train_loss every step, lr, val_loss
+    sparse = lambda df, log: np.array_equal(np.asarray(df["train_loss"].drop_nulls()), log["train_loss"][1])  # noqa: E731
+    peers = [
+        ("polars.read_csv", "polars", lambda: __import__("polars").read_csv(path), sparse),
+        ("pandas.read_csv", "pandas", lambda: __import__("pandas").read_csv(path),
+         lambda df, log: np.array_equal(df["train_loss"].dropna().to_numpy(), log["train_loss"][1])),
+    ]  # fmt: skip
+    compare(f"Lightning-style sparse CSV: {rows:,} steps, 5 columns", path, points, repeat,
+            lambda: lrpulse.read_scalars(path), peers)  # fmt: skip
 
 
 def bench_jsonl(folder: Path, rows: int, repeat: int) -> None:
