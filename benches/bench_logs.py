@@ -68,45 +68,44 @@ def write_events(folder: Path, n: int) -> Path:
     return sorted(folder.glob("events.out.tfevents.*"))[0]
 
 
-def write_csv(path: Path, rows: int) -> Path:
-    """A Lightning-like metrics.csv: step, epoch, train_loss, lr (dense), written in 1M-row blocks."""
+def write_csv_blocks(path: Path, rows: int, header: str, block_lines: Callable[[list[int], list[float]], str]) -> Path:
+    """Write ``header`` then ``block_lines(steps, loss)`` for blocks of 10^6 steps (kept if present)."""
     if path.exists():
         return path
     with open(path, "w") as f:
-        f.write("step,epoch,train_loss,lr\n")
-        block = 1_000_000
-        for start in range(0, rows, block):
-            steps = np.arange(start, min(rows, start + block))
-            loss = 2.5 * (1 + steps) ** -0.3
-            lr = 0.1 * 0.5 ** (steps // 1_000_000)
-            lines = [
-                f"{s},{s // 10000},{v!r},{r!r}\n"
-                for s, v, r in zip(steps.tolist(), loss.tolist(), lr.tolist(), strict=True)
-            ]
-            f.write("".join(lines))
+        f.write(header)
+        for start in range(0, rows, 1_000_000):
+            steps = np.arange(start, min(rows, start + 1_000_000))
+            f.write(block_lines(steps.tolist(), (2.5 * (1 + steps) ** -0.3).tolist()))
     return path
+
+
+def write_csv(path: Path, rows: int) -> Path:
+    """A dense metrics.csv: step, epoch, train_loss, lr on every row."""
+
+    def lines(steps: list[int], loss: list[float]) -> str:
+        return "".join(
+            f"{s},{s // 10000},{v!r},{0.1 * 0.5 ** (s // 1_000_000)!r}\n" for s, v in zip(steps, loss, strict=True)
+        )
+
+    return write_csv_blocks(path, rows, "step,epoch,train_loss,lr\n", lines)
 
 
 def write_sparse_csv(path: Path, rows: int) -> Path:
     """Lightning CSVLogger's layout: columns sorted by name, one row per ``log`` call holding only what
     was logged then (train loss every step, the LR every 50, a validation loss every 1000)."""
-    if path.exists():
-        return path
-    with open(path, "w") as f:
-        f.write("epoch,lr-AdamW,step,train_loss,val_loss\n")
-        block = 1_000_000
-        for start in range(0, rows, block):
-            steps = np.arange(start, min(rows, start + block))
-            loss = 2.5 * (1 + steps) ** -0.3
-            lines = []
-            for s, v in zip(steps.tolist(), loss.tolist(), strict=True):
-                if s % 50 == 0:
-                    lines.append(f"{s // 10000},{1e-3 * 0.5 ** (s // 1_000_000)!r},{s},,\n")
-                lines.append(f"{s // 10000},,{s},{v!r},\n")
-                if s % 1000 == 999:
-                    lines.append(f"{s // 10000},,{s},,{1.1 * v!r}\n")
-            f.write("".join(lines))
-    return path
+
+    def lines(steps: list[int], loss: list[float]) -> str:
+        out = []
+        for s, v in zip(steps, loss, strict=True):
+            if s % 50 == 0:
+                out.append(f"{s // 10000},{1e-3 * 0.5 ** (s // 1_000_000)!r},{s},,\n")
+            out.append(f"{s // 10000},,{s},{v!r},\n")
+            if s % 1000 == 999:
+                out.append(f"{s // 10000},,{s},,{1.1 * v!r}\n")
+        return "".join(out)
+
+    return write_csv_blocks(path, rows, "epoch,lr-AdamW,step,train_loss,val_loss\n", lines)
 
 
 def write_jsonl(path: Path, rows: int) -> Path:
