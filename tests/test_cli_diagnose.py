@@ -319,6 +319,52 @@ def test_format_option_reads_an_unnamed_file(tmp_path, capsys):
     assert_one_line_error(capsys, "invalid choice")
 
 
+def test_pattern_option_reads_a_text_log_the_default_does_not(tmp_path, capsys):
+    loss = healthy_curve()
+    path = tmp_path / "worker0.log"
+    path.write_text("".join(f"[w0] #{10 * i} train-loss {v:.6f} (0.1s)\n" for i, v in enumerate(loss.tolist())))
+    assert cli.main(["diagnose", str(path)]) == 2
+    assert_one_line_error(capsys, "no training-loss tag found")
+    code, doc = run_json(capsys, str(path), "--pattern", r"#(?P<step>\d+) train-loss (?P<value>\S+)")
+    (run,) = doc["runs"]
+    want = lrpulse.diagnose(np.round(loss, 6), steps=10 * np.arange(len(loss)))
+    assert (code, run["tag"], run["points"], run["last_step"]) == (0, "value", len(loss), 10 * (len(loss) - 1))
+    assert (run["label"], run["advice"]) == (want.label, want.advice)
+    assert cli.main(["diagnose", str(path), "--pattern", "#(?P<step>\\d+"]) == 2
+    assert_one_line_error(capsys, "pattern must be a valid regex")
+
+
+def test_a_scalar_exported_from_tensorboard_as_csv_is_diagnosed(tmp_path, capsys):
+    loss = healthy_curve()
+    path = tmp_path / "run-train-tag-loss.csv"  # TensorBoard's "download CSV": Wall time, Step, Value
+    path.write_text("Wall time,Step,Value\n" + "".join(f"{1.7e9 + i},{i},{v!r}\n" for i, v in enumerate(loss.tolist())))
+    code, doc = run_json(capsys, str(path))
+    (run,) = doc["runs"]
+    assert (code, run["tag"], run["label"]) == (0, "Value", lrpulse.diagnose(loss).label)
+
+
+def test_lr_and_validation_tags_by_name(tmp_path, capsys):
+    # Neither column is found by name, so only the options pass them to the diagnosis.
+    n = 2000
+    t = np.arange(n)
+    lr = 3e-3 * 0.5 * (1 + np.cos(np.pi * t / n))
+    loss = healthy_curve(n)
+    holdout = np.where(t % 100 == 99, 1.0 + (t / n) ** 2, np.nan)  # falls behind: rises over the run
+    path = tmp_path / "metrics.csv"
+    rows = "".join(f"{i},{v!r},{r!r},{'' if np.isnan(h) else repr(h)}\n"
+                   for i, v, r, h in zip(t.tolist(), loss.tolist(), lr.tolist(), holdout.tolist(), strict=True))
+    path.write_text("step,loss,sched_value,holdout\n" + rows)
+    _, plain = run_json(capsys, str(path))
+    _, named = run_json(capsys, str(path), "--lr-tag", "sched_value", "--val-tag", "holdout")
+    kept = ~np.isnan(holdout)
+    want = lrpulse.diagnose(loss, steps=t, lr=lr, val_loss=holdout[kept], val_steps=t[kept])
+    (run,) = named["runs"]
+    assert (run["label"], run["advice"], run["findings"]) == (want.label, want.advice, want.findings)
+    assert "overfitting" in [f["kind"] for f in run["findings"]]
+    assert "overfitting" not in [f["kind"] for f in plain["runs"][0]["findings"]]
+    assert run["evidence"] != plain["runs"][0]["evidence"]
+
+
 # ---- --json -------------------------------------------------------------------------------------
 
 def test_json_document_has_every_field_and_matches_the_library(sweep, capsys):

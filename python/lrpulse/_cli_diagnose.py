@@ -136,17 +136,17 @@ def count_runs(paths: Sequence[str]) -> int:
     return total
 
 
-def diagnose_paths(paths: Sequence[str], *, tag: str | None = None, format: str = "auto", lenient: bool = False,
-                   progress: Progress | None = None, plots: PlotWriter | None = None,
-                   relative_to: str | None = None) -> list[RunRow]:
+def diagnose_paths(paths: Sequence[str], *, progress: Progress | None = None, plots: PlotWriter | None = None,
+                   relative_to: str | None = None, **read: Any) -> list[RunRow]:
     """Every run under ``paths`` diagnosed, in report order. ``plots`` draws each run as it is read;
-    ``relative_to`` names the runs relative to that folder instead of as the paths were given."""
+    ``relative_to`` names the runs relative to that folder instead of as the paths were given; ``read``
+    holds :func:`lrpulse.scan`'s options (``tag``, ``format``, ``lenient``, ``lr_tag``, ``pattern``...)."""
     from .logs import scan
 
     rows: list[RunRow] = []
     seen: set[str] = set()
     for arg in paths:
-        for result in scan(arg, tag=tag, format=format, lenient=lenient):
+        for result in scan(arg, **read):
             name = _run_name(arg, result)
             if relative_to is not None:
                 name = os.path.relpath(name, relative_to)
@@ -351,8 +351,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     plots = open_plot_dir(args.plot, args.paths, err) if args.plot else None
     progress = Progress(total, err)
     try:
-        rows = diagnose_paths(args.paths, tag=args.tag, format=args.format, lenient=args.lenient,
-                              progress=progress, plots=plots)
+        rows = diagnose_paths(args.paths, progress=progress, plots=plots, tag=args.tag, format=args.format,
+                              lenient=args.lenient, val_tag=args.val_tag, lr_tag=args.lr_tag, step=args.step,
+                              pattern=args.pattern)
         overview = plots.overview(rows) if plots is not None else None
     finally:
         progress.close()

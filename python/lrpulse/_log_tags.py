@@ -44,8 +44,15 @@ def pick_loss_tag(tags: Sequence[str]) -> str | None:
     'train_loss_step'
     >>> pick_loss_tag(["epoch_loss", "batch_loss", "epoch_learning_rate"])  # Keras' TensorBoard callback
     'batch_loss'
+
+    Failing all of those, a tag named ``value``: the series of a text-log regex without a ``tag`` group,
+    or the ``Value`` column of a scalar exported from TensorBoard's web page as CSV.
+
+    >>> pick_loss_tag(["Wall time", "Value"])
+    'Value'
     """
-    return _pick(tags, _LOSS_NAMES, lambda t: "loss" in t and not any(w in t for w in _NOT_TRAIN))
+    picked = _pick(tags, _LOSS_NAMES, lambda t: "loss" in t and not any(w in t for w in _NOT_TRAIN))
+    return picked or next((t for t in tags if t.lower() == "value"), None)
 
 
 def pick_val_tag(tags: Sequence[str]) -> str | None:

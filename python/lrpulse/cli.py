@@ -269,6 +269,16 @@ def _configure_diagnose(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tag", metavar="NAME",
                    help="the training-loss tag, column or key (default: found by name: loss, train_loss, "
                         "train/loss...)")
+    p.add_argument("--val-tag", metavar="NAME",
+                   help="the validation-loss tag, for the overfitting check (default: found by name: val_loss...)")
+    p.add_argument("--lr-tag", metavar="NAME",
+                   help="the logged learning rate, so a flat end under a decayed LR is not called a plateau "
+                        "(default: found by name: lr, learning_rate, lr-AdamW...)")
+    p.add_argument("--step", metavar="NAME",
+                   help="the CSV column or JSON key holding the step (default: step, global_step, ..., epoch)")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="text logs: a regex with named groups 'value' and optionally 'step' and 'tag' "
+                        "(default: lines like 'step 100 ... loss 2.31')")
     p.add_argument("--format", choices=_LOG_FORMATS, default="auto",
                    help="read every file as this format (default: detect from name and content)")
     p.add_argument("--json", action="store_true",
@@ -314,7 +324,8 @@ COMMANDS: list[Command] = [
             "  lrpulse diagnose runs/ --plot plots/\n"
             "  lrpulse diagnose lightning_logs/version_0/metrics.csv --tag train_loss_step\n"
             "  lrpulse diagnose runs/ --json > report.json\n"
-            "  lrpulse diagnose train.log --format text --lenient",
+            "  lrpulse diagnose train.log --format text --lenient\n"
+            "  lrpulse diagnose train.log --pattern 'it (?P<step>\\d+) .*loss=(?P<value>\\S+)'",
             _configure_diagnose, _run_diagnose),
     Command("schedule", "Print a schedule's LR over N steps: a summary, every value as JSON, or a plot.",
             "  lrpulse schedule plan.json --steps 10000\n"

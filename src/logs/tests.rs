@@ -198,12 +198,14 @@ fn trainer_state_log_history() {
 #[test]
 fn text_logs_with_the_default_pattern_and_a_user_regex() {
     let text = "INFO starting run\nEpoch 1 step 100/500 loss 2.31 lr 1e-3 (3.2s)\nstep=200 loss=nan acc=0.5\n\
-                [300] loss: 1.75, grad_norm: 0.9\nStep: 400 | loss: 1.5 | eta 0:01:02\n";
+                [300] loss: 1.75, grad_norm: 0.9\nStep: 400 | loss: 1.5 | eta 0:01:02\nit 500 | loss=1.25 | 9.5it/s\n\
+                | epoch 002 | loss 1.125 | num_updates 600 | lr 1e-3\n";
     let log = read_as("train.log", text.as_bytes(), &opts()).unwrap();
     let (steps, values) = series(&log, "loss");
-    assert_eq!(steps, &[100, 200, 300, 400]);
+    assert_eq!(steps, &[100, 200, 300, 400, 500, 600]);
     assert!(values[0] == 2.31 && values[1].is_nan() && values[2] == 1.75 && values[3] == 1.5);
-    assert_eq!(series(&log, "lr"), (&[100][..], &[1e-3][..]));
+    assert_eq!(&values[4..], &[1.25, 1.125]);
+    assert_eq!(series(&log, "lr"), (&[100, 600][..], &[1e-3, 1e-3][..]));
     assert_eq!(series(&log, "grad_norm"), (&[300][..], &[0.9][..]));
     assert!(!log.tags.iter().any(|t| t.eq_ignore_ascii_case("step") || t == "eta"), "{:?}", log.tags);
     let user = Options { pattern: Some(Pattern::user(r"it=(?P<step>\d+) (?P<tag>\w+)=(?P<value>\S+)").unwrap()), ..opts() };

@@ -2,7 +2,8 @@
 //! pairs, with a default pattern or a user-supplied regex.
 //!
 //! The default understands the common shapes: `step 100 ... loss 2.31`, `step=100 loss=2.31`,
-//! `Step: 100 | loss: 2.31 | lr: 1e-3`, `[100] loss: 2.31`, `iter 100/5000 loss 2.31`. Every
+//! `Step: 100 | loss: 2.31 | lr: 1e-3`, `[100] loss: 2.31`, `iter 100/5000 loss 2.31`, `it 100 |
+//! loss=2.31`, fairseq's `| num_updates 100 | loss 2.31`. Every
 //! `name[:=] number` pair on a line holding a step becomes a point of tag `name`. A user regex names
 //! its groups: `value` (required), `step` (else the 0-based line number is the step) and `tag` (else
 //! the tag is `value`); every match on a line is a point.
@@ -15,7 +16,7 @@ use regex::bytes::Regex;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-const DEFAULT_STEP: &str = r"(?i-u)(?:\b(?:global_step|step|iteration|iter)\b\s*[:=#]?\s*\[?\s*(?P<s1>\d+)|^\s*\[\s*(?P<s2>\d+)\s*(?:/\s*\d+\s*)?\])";
+const DEFAULT_STEP: &str = r"(?i-u)(?:\b(?:global_step|step|iteration|iter|it|num_updates)\b\s*[:=#]?\s*\[?\s*(?P<s1>\d+)|^\s*\[\s*(?P<s2>\d+)\s*(?:/\s*\d+\s*)?\])";
 const DEFAULT_PAIR: &str = r"(?i-u)\b(?P<tag>[a-z_][a-z0-9_./-]*)(?:\s*[:=]\s*|\s+)(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?))(?:[\s,;|)\]}]|$)";
 
 /// How lines are turned into points; compiled once and shared by every file of a scan.
