@@ -7,7 +7,7 @@
 //! whose first data row holds text (a date, a phase name) are not numeric and are left out. Quoted
 //! cells may hold delimiters and line breaks (a notes column in an exported table).
 
-use super::collect::Collector;
+use super::collect::{tag_name, Collector};
 pub use super::csv_cells::parse_step;
 use super::csv_cells::{fast_row, is_missing, split_record, Cell, SplitError};
 use super::error::{LogError, LogResult};
@@ -146,7 +146,7 @@ impl LineFormat for Csv {
         }
         let mut cells = Vec::new();
         split_record(header, self.delimiter, &mut cells).map_err(|e| LogError::line(&self.path, header_line, e.message()))?;
-        self.columns = cells.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+        self.columns = cells.iter().map(|c| tag_name(c).into_owned()).collect();
         self.step_col = step_index(&self.columns, self.step_name.as_deref());
         if let (Some(name), None) = (&self.step_name, self.step_col) {
             let what = format!("no step column {name:?}; columns: {}", self.columns.join(", "));

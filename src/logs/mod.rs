@@ -96,6 +96,7 @@ pub struct LogReader {
 
 impl LogReader {
     pub fn open(path: &Path, options: &Options) -> LogResult<LogReader> {
+        source::check_regular(path)?;
         let format = detect::detect(path, options.format)?;
         let src = Source::open(path, options.chunk_bytes.unwrap_or(source::CHUNK))?;
         let p = path.to_owned();

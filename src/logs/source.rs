@@ -33,6 +33,20 @@ pub trait Parser: Send {
     }
 }
 
+/// Refuse anything but a regular file (or a symlink to one) before opening it. A FIFO blocks on open
+/// or yields its bytes once while a log is opened up to three times (format, delimiter, data), and a
+/// device never ends: both would hang or silently read the wrong bytes.
+pub fn check_regular(path: &Path) -> LogResult<()> {
+    let meta = std::fs::metadata(path).map_err(|e| LogError::io(path, &e))?;
+    if meta.is_dir() {
+        return Err(LogError::format(path, "is a directory"));
+    }
+    if !meta.is_file() {
+        return Err(LogError::format(path, "not a regular file (a pipe, socket or device): save the log to a file and read that"));
+    }
+    Ok(())
+}
+
 /// A file read chunk by chunk; `buf[lo..hi]` holds the bytes not yet parsed.
 pub struct Source {
     path: PathBuf,

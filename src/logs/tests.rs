@@ -353,3 +353,46 @@ fn streaming_in_chunks_gives_the_points_of_a_whole_read() {
     assert!(chunks > 5, "{chunks} chunks");
     assert_eq!(out.seen, vec!["loss"]);
 }
+
+#[test]
+fn pipes_and_devices_are_refused_without_blocking() {
+    let dir = temp_dir("fifo");
+    let fifo = dir.join("metrics.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    // Opening a FIFO for reading blocks until a writer comes: the check must come before any open.
+    let result = read(&fifo, &opts());
+    assert!(matches!(&result, Err(LogError::Format { what, .. }) if what.contains("not a regular file")), "{result:?}");
+    let forced = Options { format: Some(Format::Events), lenient: true, ..opts() };
+    let result = read(Path::new("/dev/zero"), &forced);
+    assert!(matches!(&result, Err(LogError::Format { what, .. }) if what.contains("not a regular file")), "{result:?}");
+}
+
+#[test]
+fn event_tags_that_differ_only_in_invalid_utf8_stay_apart() {
+    let mut file = record(&version_event());
+    for (step, tag) in [(0i64, &b"lo\xffss"[..]), (0, b"lo\xfess"), (1, b"lo\xffss")] {
+        let mut value = Vec::new();
+        bytes_field(1, tag, &mut value);
+        key(2, 5, &mut value);
+        value.extend_from_slice(&(step as f32 + 0.5).to_le_bytes());
+        let mut summary = Vec::new();
+        bytes_field(1, &value, &mut summary);
+        let mut e = event(step, 1.0, &[]);
+        bytes_field(5, &summary, &mut e);
+        file.extend(record(&e));
+    }
+    let log = read_as("events.out.tfevents.u", &file, &opts()).unwrap();
+    assert_eq!(log.tags, vec!["lo\\xffss", "lo\\xfess"]);
+    assert_eq!(series(&log, "lo\\xffss"), (&[0, 1][..], &[0.5, 1.5][..]));
+    assert_eq!(series(&log, "lo\\xfess"), (&[0][..], &[0.5][..]));
+}
+
+#[test]
+fn a_log_of_many_tags_reserves_little_for_each() {
+    // One JSON line with 5000 keys: each series holds one point and must not reserve far more.
+    let line: Vec<String> = (0..5000).map(|i| format!("\"k{i}\": {i}")).collect();
+    let log = read_as("wide.jsonl", format!("{{{}}}\n", line.join(", ")).as_bytes(), &opts()).unwrap();
+    assert_eq!(log.series.len(), 5000);
+    assert!(log.series.iter().all(|s| s.values.capacity() <= 8 && s.steps.capacity() <= 8));
+}

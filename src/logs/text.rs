@@ -8,7 +8,7 @@
 //! its groups: `value` (required), `step` (else the 0-based line number is the step) and `tag` (else
 //! the tag is `value`); every match on a line is a point.
 
-use super::collect::Collector;
+use super::collect::{tag_name, Collector};
 use super::error::{LogError, LogResult};
 use super::json::number_value;
 use super::lines::{numbered_lines, LineFormat};
@@ -59,7 +59,7 @@ impl Text {
 }
 
 fn push(out: &mut Collector, tag: &[u8], step: i64, value: f64) {
-    let tag = String::from_utf8_lossy(tag);
+    let tag = tag_name(tag);
     if let Some(slot) = out.slot(&tag) {
         out.push(slot, step, value);
     }

@@ -3,7 +3,7 @@
 //! `SummaryWriter`, tensorboardX, TF1) or as a one-element float tensor (TF2/Keras `tf.summary.scalar`,
 //! torch with `new_style=True`).
 
-use super::collect::Collector;
+use super::collect::{tag_name, Collector};
 use super::protobuf::{fixed_elements, first_packed_varint, packed_varint_count, Field, Fields, WireResult};
 
 /// Decodes one `Event`, pushing each scalar summary value into `out`.
@@ -28,7 +28,7 @@ pub fn decode_event(event: &[u8], out: &mut Collector) -> WireResult<()> {
             for value in Fields::new(summary) {
                 if let (1, Field::Bytes(value)) = value? {
                     if let Some((tag, v)) = decode_value(value)? {
-                        let tag = String::from_utf8_lossy(tag);
+                        let tag = tag_name(tag);
                         if let Some(slot) = out.slot(&tag) {
                             out.push_timed(slot, step, v, wall_time);
                         }
