@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _core
+from ._log_feed import Feed, increasing
 from ._log_tags import lr_on_steps, pick_loss_tag, pick_lr_tag, pick_val_tag
 from .errors import LogWarning, LrpulseError, TagNotFoundError
 
@@ -135,82 +136,12 @@ def read_scalars(
     return out
 
 
-def _increasing(steps: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> Series:
-    """Make steps strictly increasing the way TensorBoard treats a restarted run: a point is dropped when
-    a later point has the same or an earlier step (the later write supersedes it)."""
-    if len(steps) < 2 or bool(np.all(steps[1:] > steps[:-1])):
-        return steps, values
-    later_min = np.minimum.accumulate(steps[::-1])[::-1]
-    keep = np.ones(len(steps), dtype=bool)
-    keep[:-1] = steps[:-1] < later_min[1:]
-    return steps[keep], values[keep]
-
-
 def _missing(path: str, tag: str | None, tags: list[str], what: str) -> TagNotFoundError:
     present = ", ".join(repr(t) for t in tags[:20]) or "none"
     name = f"no tag {tag!r}" if tag else f"no {what} tag found (pass tag=...)"
     err = TagNotFoundError(f"{path}: {name}; tags present: {present}")
     err.path, err.missing, err.available = path, [tag] if tag else [], list(tags)
     return err
-
-
-class _Feed:
-    """Streams chunks of one run into a CurveMonitor, keeping steps increasing across chunks and putting
-    the LR on the loss steps. Once the LR tag is known, loss points wait until its first point is read
-    (they take that first LR), at most ``hold`` of them; the LR last read carries into the next chunk."""
-
-    def __init__(self, hold: int) -> None:
-        from .diagnosis import CurveMonitor
-
-        self.monitor = CurveMonitor()
-        self.last: dict[str, int] = {}
-        self.hold = hold
-        self.waiting: list[Series] = []  # loss points read before the first LR point
-        self.lr: Series | None = None  # the LR points of this chunk, after the last one carried over
-
-    def _fresh(self, key: str, s: npt.NDArray[np.int64], v: npt.NDArray[np.float64]) -> Series:
-        s, v = _increasing(s, v)
-        if key in self.last:  # a restart reaching back past this chunk: keep what was already fed
-            after = s > self.last[key]
-            s, v = s[after], v[after]
-        if len(s):
-            self.last[key] = int(s[-1])
-        return s, v
-
-    def _add_lr(self, lr: Series) -> None:
-        s, v = _increasing(*lr)
-        finite = np.isfinite(v)
-        s, v = s[finite], v[finite]
-        if self.lr is not None:  # the LR in force before this chunk, then the points logged after it
-            later = s > self.lr[0][-1]
-            s, v = np.concatenate([self.lr[0][-1:], s[later]]), np.concatenate([self.lr[1][-1:], v[later]])
-        if len(s):
-            self.lr = (s, v)
-
-    def _feed(self, s: npt.NDArray[np.int64], v: npt.NDArray[np.float64], val: Series | None) -> None:
-        lr = lr_on_steps(s, *self.lr) if self.lr is not None and len(s) else None
-        vs, vv = val if val is not None else (None, None)
-        if len(s) or (vv is not None and len(vv)):
-            self.monitor.update(v, steps=s, lr=lr, val_loss=vv, val_steps=vs)
-
-    def update(self, loss: Series | None, val: Series | None, lr: Series | None, lr_known: bool) -> None:
-        s, v = self._fresh("loss", *loss) if loss is not None else (np.zeros(0, np.int64), np.zeros(0))
-        fresh_val = self._fresh("val", *val) if val is not None else None
-        if lr is not None:
-            self._add_lr(lr)
-        held = sum(len(w[0]) for w in self.waiting) + len(s)
-        if lr_known and self.lr is None and len(s) and held <= self.hold:
-            self.waiting.append((s, v))
-            self._feed(s[:0], v[:0], fresh_val)
-            return
-        self.flush()
-        self._feed(s, v, fresh_val)
-
-    def flush(self) -> None:
-        """Feed the loss points still waiting for an LR (with the first LR if one came, else without)."""
-        waiting, self.waiting = self.waiting, []
-        for s, v in waiting:
-            self._feed(s, v, None)
 
 
 def diagnose_file(
@@ -244,30 +175,45 @@ def diagnose_file(
     """
     files, run_format = _core.run_files(os.fspath(path))
     fmt = run_format if format == "auto" and run_format else format
-    feed = _Feed(hold=4 * chunk_points)
-    tags: list[str] = []
-    truncated, skipped = False, 0
-    for file in files:  # several only for a TensorBoard run directory, read in name order
-        wanted = [tag, val_tag, lr_tag] if tag and val_tag and lr_tag else None  # else every tag, to pick from
-        stream = _core.LogStream(os.fspath(file), wanted, fmt, lenient, step, pattern, chunk_points)
-        for chunk in stream:
-            tags = tags + [t for t in stream.tags if t not in tags]
-            tag = tag or pick_loss_tag(tags)
-            val_tag = val_tag or (pick_val_tag(tags) if tag else None)
-            lr_tag = lr_tag or (pick_lr_tag(tags, tag) if tag else None)
-            by_tag = {t: (s, v) for t, s, v, _ in chunk}
-            loss, val = by_tag.get(tag) if tag else None, by_tag.get(val_tag) if val_tag else None
-            feed.update(loss, val, by_tag.get(lr_tag) if lr_tag else None, lr_known=lr_tag in tags)
-        tags = tags + [t for t in stream.tags if t not in tags]
-        truncated, skipped = truncated or stream.truncated, skipped + stream.skipped
-    feed.flush()
+    read: dict[str, Any] = dict(format=fmt, lenient=lenient, step=step, pattern=pattern, chunk_points=chunk_points)
+    feed = Feed(hold=4 * chunk_points)
+    tags, (tag, val_tag, lr_tag), (truncated, skipped) = _stream(files, feed, (tag, val_tag, lr_tag), **read)
     if tag is None or tag not in tags:
         raise _missing(os.fspath(path), tag, tags, "training-loss")
     for optional, what in ((val_tag, "validation-loss"), (lr_tag, "learning-rate")):
         if optional is not None and optional not in tags:
             raise _missing(os.fspath(path), optional, tags, what)
+    if not feed.exact:  # a restart reached back past points already fed: read again, knowing them
+        feed = Feed(hold=4 * chunk_points, restarts=feed.restarts())
+        _stream(files, feed, (tag, val_tag, lr_tag), **read)
     _warn_if_incomplete(os.fspath(path), truncated, skipped)
     return feed.monitor.diagnose()
+
+
+def _stream(files: list[str], feed: Feed, picked: tuple[str | None, str | None, str | None], *, format: str,
+            lenient: bool, step: str | None, pattern: str | None,
+            chunk_points: int) -> tuple[list[str], tuple[str | None, str | None, str | None], tuple[bool, int]]:
+    """Stream ``files`` (in order) into ``feed``, picking the tags not given as they appear. Returns every
+    tag seen, the tags picked and the files' truncated and skipped flags."""
+    tag, val_tag, lr_tag = picked
+    tags: list[str] = []
+    truncated, skipped = False, 0
+    for file in files:  # several only for a TensorBoard run directory, in creation order
+        if len(files) > 1 and os.path.getsize(file) == 0:
+            truncated = True  # a newer event file its writer has not flushed yet (as the Rust reader)
+            continue
+        wanted = [tag, val_tag, lr_tag] if tag and val_tag and lr_tag else None  # else every tag, to pick from
+        stream = _core.LogStream(os.fspath(file), wanted, format, lenient, step, pattern, chunk_points)
+        for chunk in stream:
+            tags = tags + [t for t in stream.tags if t not in tags]
+            tag = tag or pick_loss_tag(tags)
+            val_tag = val_tag or (pick_val_tag(tags) if tag else None)
+            lr_tag = lr_tag or (pick_lr_tag(tags, tag) if tag else None)
+            feed.update({t: (s, v) for t, s, v, _ in chunk}, tag, val_tag, lr_tag, lr_known=lr_tag in tags)
+        tags = tags + [t for t in stream.tags if t not in tags]
+        truncated, skipped = truncated or stream.truncated, skipped + stream.skipped
+    feed.flush()
+    return tags, (tag, val_tag, lr_tag), (truncated, skipped)
 
 
 class Run(NamedTuple):
@@ -323,7 +269,7 @@ class RunResult:
 
 def _lr_series(log: Scalars, lr_tag: str | None, steps: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
     """The LR of ``lr_tag`` put on the loss ``steps`` (see :func:`lr_on_steps`), or ``None``."""
-    return lr_on_steps(steps, *_increasing(*log[lr_tag])) if lr_tag is not None and lr_tag in log else None
+    return lr_on_steps(steps, *increasing(*log[lr_tag])) if lr_tag is not None and lr_tag in log else None
 
 
 def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, lr_tag: str | None, diagnose: bool) -> RunResult:
@@ -337,12 +283,12 @@ def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, lr_tag: s
     base = RunResult(name, log.path, log.format, loss_tag, truncated=log.truncated, skipped=log.skipped)
     if loss_tag is None or loss_tag not in log:
         return replace(base, error=_missing(log.path, loss_tag, log.tags, "training-loss"))
-    steps, values = _increasing(*log[loss_tag])
+    steps, values = increasing(*log[loss_tag])
     base = replace(base, steps=steps, values=values)
     if not diagnose:
         return base
     vt = val_tag or pick_val_tag(log.tags)
-    val_steps, val_values = _increasing(*log[vt]) if vt is not None and vt in log else (None, None)
+    val_steps, val_values = increasing(*log[vt]) if vt is not None and vt in log else (None, None)
     lt = lr_tag or pick_lr_tag(log.tags, loss_tag)
     if lt is not None and lt not in log:
         return replace(base, error=_missing(log.path, lt, log.tags, "learning-rate"))
