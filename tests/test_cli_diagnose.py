@@ -255,6 +255,27 @@ def test_broken_runs_are_error_rows_and_the_rest_is_diagnosed(tmp_path, capsys):
     assert lines[-1] == "4 runs: 1 healthy, 3 error"
 
 
+def test_a_tensorboard_run_with_an_unflushed_or_a_damaged_file(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    loss = healthy_curve()
+    write_events(run / "events.out.tfevents.1700000000.host", {"loss": (list(range(len(loss))), loss.tolist())})
+    (run / "events.out.tfevents.1700000900.host").write_bytes(b"")  # created, nothing flushed yet
+    code, doc = run_json(capsys, str(run))
+    (row,) = doc["runs"]
+    assert (code, row["label"], row["truncated"], row["points"]) == (0, "healthy", True, len(loss))
+    with pytest.warns(lrpulse.errors.LogWarning, match="ends inside a record"):
+        assert lrpulse.diagnose_file(run).label == "healthy"
+    (run / "events.out.tfevents.1700000900.host").write_bytes(b"\x05" * 40)  # damaged
+    write_csv(tmp_path / "good.csv", loss)
+    assert cli.main(["diagnose", str(tmp_path)]) == 2
+    out = assert_one_line_error(capsys, "1 of 2 runs could not be read")
+    # The row names the run folder; its note names the file inside it that is damaged.
+    row = out.splitlines()[2].split()
+    assert row[:5] == [str(run), "error", "-", "-", "events.out.tfevents.1700000900.host:"], out
+    assert " ".join(row[5:8]) == "at byte 0:", out
+
+
 def test_lenient_skips_the_bad_line_and_says_so(tmp_path, capsys):
     loss = healthy_curve()
     text = "step,loss\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(loss.tolist()))

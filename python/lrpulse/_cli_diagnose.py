@@ -80,7 +80,11 @@ class RunRow:
         """What the row's advice column says: the advice, prefixed by how complete the log was."""
         if self.diagnosis is None:
             prefix = self.path + ": "
-            return self.error[len(prefix):] if self.error and self.error.startswith(prefix) else self.error or ""
+            if not self.error or not self.error.startswith(prefix):
+                return self.error or ""
+            # The row names the run; a file inside a run folder (one event file of several) keeps its name.
+            inside = os.path.isdir(self.name) and os.path.abspath(self.path) != os.path.abspath(self.name)
+            return (os.path.relpath(self.path, self.name) + ": " if inside else "") + self.error[len(prefix):]
         flags = ["log ends mid-record"] if self.truncated else []
         flags += [f"{self.skipped} damaged records skipped"] if self.skipped else []
         return (f"[{'; '.join(flags)}] " if flags else "") + self.diagnosis.advice

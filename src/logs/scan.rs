@@ -66,6 +66,18 @@ fn relative(path: &Path, root: &Path) -> String {
     }
 }
 
+/// Where an event file goes in its run: by the creation time its name carries
+/// (`events.out.tfevents.<seconds>.<host>...`) as a number, so `...tfevents.10.x` (an odd clock or
+/// writer) does not come before `...tfevents.9.x` as it would by name; then by name.
+fn event_file_order(path: &Path) -> (u64, String) {
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let digits = name.split_once("tfevents.").map_or("", |(_, rest)| {
+        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        &rest[..end]
+    });
+    (digits.parse().unwrap_or(u64::MAX), name)
+}
+
 /// The runs under `root` (recursively), sorted by name. A file is a run of its own.
 pub fn find_runs(root: &Path) -> LogResult<Vec<Run>> {
     let meta = std::fs::metadata(root).map_err(|e| LogError::io(root, &e))?;
@@ -82,7 +94,8 @@ pub fn find_runs(root: &Path) -> LogResult<Vec<Run>> {
             _ => runs.push(Run { name: relative(&path, root), files: vec![path], format: Some(format) }),
         }
     }
-    for (dir, files) in tensorboard {
+    for (dir, mut files) in tensorboard {
+        files.sort_by_cached_key(|f| event_file_order(f));
         runs.push(Run { name: relative(&dir, root), files, format: Some(Format::Events) });
     }
     if runs.is_empty() {
@@ -99,6 +112,10 @@ pub fn read_run(run: &Run, options: &Options) -> LogResult<ScalarLog> {
     let (mut truncated, mut skipped) = (false, 0);
     let options = Options { format: options.format.or(run.format), ..options.clone() };
     for file in &run.files {
+        if run.files.len() > 1 && std::fs::metadata(file).is_ok_and(|m| m.len() == 0) {
+            truncated = true; // a newer event file its writer has not flushed yet: nothing to read so far
+            continue;
+        }
         let mut reader = LogReader::open(file, &options)?;
         format = reader.format;
         let out = out.get_or_insert_with(|| reader.collector(&options));

@@ -254,6 +254,7 @@ fn folders_are_scanned_into_named_runs() {
     };
     put("tb/run1/events.out.tfevents.2.h", &event_file(2));
     put("tb/run1/events.out.tfevents.1.h", &event_file(3));
+    put("tb/run1/events.out.tfevents.10.h", &event_file(4));
     put("pl/version_0/metrics.csv", b"step,loss\n1,2\n");
     put("pl/version_0/hparams.yaml", b"lr: 0.1\n");
     put("hf/checkpoint-5/trainer_state.json", b"{\"log_history\": [{\"loss\": 1, \"step\": 5}]}");
@@ -264,9 +265,15 @@ fn folders_are_scanned_into_named_runs() {
     assert_eq!(names, vec!["hf/checkpoint-5/trainer_state.json", "pl/version_0/metrics.csv", "tb/run1"]);
     let logs = read_many(&runs, &opts());
     let tb = logs[2].as_ref().unwrap();
-    assert_eq!(series(tb, "loss").0, &[0, 1, 2, 0, 1]); // file-name order: .1 then .2
+    assert_eq!(series(tb, "loss").0, &[0, 1, 2, 0, 1, 0, 1, 2, 3]); // creation-time order: .1, .2, .10
     assert!(matches!(read(&root, &opts()), Err(LogError::Format { what, .. }) if what.contains("3 runs")));
-    assert_eq!(read(&root.join("tb/run1"), &opts()).unwrap().series[0].steps.len(), 5);
+    assert_eq!(read(&root.join("tb/run1"), &opts()).unwrap().series[0].steps.len(), 9);
+    // A newer event file its writer has not flushed yet is empty: the run is read, flagged truncated.
+    put("tb/run1/events.out.tfevents.11.h", b"");
+    let log = read(&root.join("tb/run1"), &opts()).unwrap();
+    assert_eq!((log.series[0].steps.len(), log.truncated), (9, true));
+    put("tb/alone/events.out.tfevents.1.h", b"");
+    assert!(matches!(read(&root.join("tb/alone"), &opts()), Err(LogError::Format { what, .. }) if what.contains("empty")));
     let empty = temp_dir("empty");
     assert!(matches!(find_runs(&empty), Err(LogError::NoLogs { .. })));
     assert!(matches!(read(&empty.join("missing.csv"), &opts()), Err(LogError::Io { kind: error::IoKind::NotFound, .. })));
