@@ -276,6 +276,16 @@ def test_a_tensorboard_run_with_an_unflushed_or_a_damaged_file(tmp_path, capsys)
     assert " ".join(row[5:8]) == "at byte 0:", out
 
 
+def test_data_the_diagnosis_refuses_is_an_error_naming_the_file(tmp_path, capsys):
+    # A negative loss (a Gaussian NLL, say) cannot be read in log-loss: say which file and tag it is.
+    path = write_csv(tmp_path / "nll.csv", healthy_curve() - 1.0)
+    assert cli.main(["diagnose", str(path)]) == 2
+    assert_one_line_error(capsys, f"{path}: tag 'loss': ", "must be > 0")
+    with pytest.raises(lrpulse.errors.InputError, match=re.escape(f"{path}: tag 'loss': ")) as info:
+        lrpulse.diagnose_file(path)
+    assert info.value.path == str(path)
+
+
 def test_lenient_skips_the_bad_line_and_says_so(tmp_path, capsys):
     loss = healthy_curve()
     text = "step,loss\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(loss.tolist()))

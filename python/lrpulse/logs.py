@@ -41,7 +41,7 @@ import numpy.typing as npt
 from . import _core
 from ._log_feed import Feed, increasing
 from ._log_tags import lr_on_steps, pick_loss_tag, pick_lr_tag, pick_val_tag
-from .errors import LogWarning, LrpulseError, TagNotFoundError
+from .errors import InputError, LogWarning, LrpulseError, TagNotFoundError
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
@@ -136,6 +136,13 @@ def read_scalars(
     return out
 
 
+def _in_log(e: InputError, path: str, tag: str | None) -> InputError:
+    """A diagnosis' complaint about the data (a negative step, a loss <= 0) as an error about the log."""
+    err = InputError(f"{path}: " + (f"tag {tag!r}: " if tag else "") + str(e))
+    err.path = path  # type: ignore[attr-defined]
+    return err
+
+
 def _missing(path: str, tag: str | None, tags: list[str], what: str) -> TagNotFoundError:
     present = ", ".join(repr(t) for t in tags[:20]) or "none"
     name = f"no tag {tag!r}" if tag else f"no {what} tag found (pass tag=...)"
@@ -209,10 +216,16 @@ def _stream(files: list[str], feed: Feed, picked: tuple[str | None, str | None, 
             tag = tag or pick_loss_tag(tags)
             val_tag = val_tag or (pick_val_tag(tags) if tag else None)
             lr_tag = lr_tag or (pick_lr_tag(tags, tag) if tag else None)
-            feed.update({t: (s, v) for t, s, v, _ in chunk}, tag, val_tag, lr_tag, lr_known=lr_tag in tags)
+            try:
+                feed.update({t: (s, v) for t, s, v, _ in chunk}, tag, val_tag, lr_tag, lr_known=lr_tag in tags)
+            except InputError as e:
+                raise _in_log(e, os.fspath(file), tag) from None
         tags = tags + [t for t in stream.tags if t not in tags]
         truncated, skipped = truncated or stream.truncated, skipped + stream.skipped
-    feed.flush()
+    try:
+        feed.flush()
+    except InputError as e:
+        raise _in_log(e, os.fspath(files[-1]), tag) from None
     return tags, (tag, val_tag, lr_tag), (truncated, skipped)
 
 
@@ -299,6 +312,8 @@ def _result(name: str, raw: Any, tag: str | None, val_tag: str | None, lr_tag: s
     try:
         diagnosis = run_diagnosis(values, steps=steps, lr=lr, val_loss=val_values, val_steps=val_steps)
         return replace(base, diagnosis=diagnosis)
+    except InputError as e:
+        return replace(base, error=_in_log(e, log.path, loss_tag))
     except LrpulseError as e:
         return replace(base, error=e)
 
