@@ -204,6 +204,29 @@ def test_invalid_spec(tmp_path, capsys, spec, fragment):
     assert_one_line_error(capsys, "spec.json: invalid schedule spec", fragment)
 
 
+def test_hostile_specs_and_outputs_are_one_line_errors(tmp_path, capsys):
+    huge = tmp_path / "huge.json"  # an integer past Python's int-conversion limit
+    huge.write_text('{"kind": "cosine", "lr": 0.1, "decay_steps": ' + "9" * 5000 + "}")
+    assert cli.main(["schedule", str(huge), "--steps", "10"]) == 2
+    assert_one_line_error(capsys, "huge.json: invalid JSON")
+    deep = tmp_path / "deep.json"
+    spec: dict = {"kind": "constant", "lr": 0.1}
+    for _ in range(200):
+        spec = {"kind": "warmup", "schedule": spec, "warmup_steps": 1}
+    deep.write_text(json.dumps(spec))
+    assert cli.main(["lint", str(deep), "--total-steps", "10"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lrpulse: error: ") and err.count("\n") == 1, err
+    assert err.count("invalid schedule spec") == 1, err
+    spec_path = write_spec(tmp_path, PLAN)
+    assert cli.main(["schedule", spec_path, "--steps", "10", "--plot", str(tmp_path / "lr.notaformat")]) == 2
+    assert_one_line_error(capsys, "cannot write the plot to", "lr.notaformat")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert cli.main(["demo", "--keep", str(blocker), "--out", str(tmp_path / "d.png")]) == 2
+    assert_one_line_error(capsys, str(blocker))
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["lint", "{spec}"], "--total-steps"),
     (["lint", "{spec}", "--total-steps", "0"], "whole number > 0"),

@@ -61,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, LrpulseError) as e:
         print(f"lrpulse: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a path given on the command line that cannot be written or created
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"lrpulse: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # Ctrl-C during a long scan: stop quietly, with the shell's status for SIGINT
         print("lrpulse: interrupted", file=sys.stderr)
         return 130
@@ -123,10 +127,14 @@ def load_schedule(path: str) -> Schedule:
         raise UsageError(f"{name}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
     except RecursionError:
         raise UsageError(f"{name}: JSON nested too deeply") from None
+    except ValueError as e:  # e.g. an integer longer than Python's int-conversion limit
+        raise UsageError(f"{name}: invalid JSON: {e}") from None
     try:
         return schedule_from_dict(spec)
     except LrpulseError as e:
-        raise UsageError(f"{name}: invalid schedule spec: {e}") from None
+        message = str(e)
+        prefix = "" if message.startswith("invalid schedule spec") else "invalid schedule spec: "
+        raise UsageError(f"{name}: {prefix}{message}") from None
 
 
 def save_figure(figure: Any, path: str) -> None:
@@ -134,6 +142,8 @@ def save_figure(figure: Any, path: str) -> None:
         figure.savefig(path, dpi=110, bbox_inches="tight")
     except OSError as e:
         raise UsageError(f"cannot write the plot to {path}: {e.strerror or e}") from None
+    except ValueError as e:  # matplotlib: a file suffix it has no writer for
+        raise UsageError(f"cannot write the plot to {path}: {e}") from None
 
 
 def new_figure(rows: int) -> tuple[Any, list[Any]]:
