@@ -80,15 +80,22 @@ fn head(path: &Path) -> LogResult<Vec<u8>> {
     Ok(head)
 }
 
-/// Whether `head` looks like text: no NUL byte and valid UTF-8 (a character cut at the end is fine).
+/// Whether `head` looks like text: no NUL byte, hardly any control characters, and UTF-8 apart from a
+/// few stray bytes. A Latin-1 `é` in a notes column is still a log (readers keep such bytes as `\xNN`
+/// in tag names, or report the line); a file of mostly invalid sequences is not.
 fn is_text(head: &[u8]) -> bool {
     if memchr::memchr(0, head).is_some() {
         return false;
     }
-    match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none() && head.len() >= HEAD, // only the cut at the end is invalid
-    }
+    let controls = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b)).count();
+    let invalid: usize = head.utf8_chunks().map(|c| c.invalid().len()).sum();
+    let few = |n: usize| n <= 8 || n * 100 <= head.len();
+    few(controls) && few(invalid)
+}
+
+/// Text in UTF-16 (a Windows editor's "Unicode"), which has NUL bytes and so would look binary.
+fn is_utf16(head: &[u8]) -> bool {
+    head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff")
 }
 
 /// The format of the file at `path`: `given`, else from its name, else from its content. Empty files and
@@ -103,6 +110,9 @@ pub fn detect(path: &Path, given: Option<Format>) -> LogResult<Format> {
         None if record_length(&head).is_some() => Format::Events,
         None => sniff_text(&head),
     };
+    if format != Format::Events && is_utf16(&head) {
+        return Err(LogError::format(path, "UTF-16 text: save the log as UTF-8 and read that"));
+    }
     if format != Format::Events && !is_text(&head) {
         let what = format!("binary data, not a {} log (and not a TensorBoard event file)", format.name());
         return Err(LogError::format(path, what));

@@ -228,6 +228,11 @@ fn formats_are_detected_from_content_and_garbage_is_refused() {
     assert!(matches!(detect(b""), Err(LogError::Format { what, .. }) if what.contains("empty")));
     assert!(matches!(detect(b"\x00\x01\x02garbage\xff"), Err(LogError::Format { what, .. }) if what.contains("binary")));
     assert!(matches!(read_as("metrics.csv", b"a,b\n\x00\x00", &opts()), Err(LogError::Format { .. })));
+    // A Latin-1 byte in a text cell is not binary; UTF-16 gets its own reason.
+    let latin1 = read_as("m.csv", b"step,loss,note\n0,2.5,caf\xe9\n1,2.25,ok\n", &opts()).unwrap();
+    assert_eq!(series(&latin1, "loss"), (&[0, 1][..], &[2.5, 2.25][..]));
+    let utf16: Vec<u8> = "\u{feff}step,loss\n0,1\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert!(matches!(read_as("m.csv", &utf16, &opts()), Err(LogError::Format { what, .. }) if what.contains("UTF-16")));
     assert!(matches!(read_as("events.out.tfevents.g", b"not an event file at all", &opts()), Err(LogError::Corrupt { offset: 0, .. })));
 }
 
