@@ -31,11 +31,23 @@ fn skipped_dir(name: &str) -> bool {
     name.starts_with('.') || name == "__pycache__" || name == "node_modules"
 }
 
-fn walk(dir: &Path, files: &mut Vec<(PathBuf, Format)>, top: bool) -> LogResult<()> {
+/// What a folder walk finds: log files with their format, and subfolders it could not list.
+#[derive(Default)]
+struct Found {
+    files: Vec<(PathBuf, Format)>,
+    unreadable: Vec<PathBuf>,
+}
+
+fn walk(dir: &Path, found: &mut Found, top: bool) -> LogResult<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if top => return Err(LogError::io(dir, &e)),
-        Err(_) => return Ok(()), // an unreadable subfolder is not a reason to fail the whole scan
+        Err(_) => {
+            // Not a reason to fail the whole scan, but not silent either: it becomes a run whose
+            // reading fails with the reason (permission denied), a row of its own in a report.
+            found.unreadable.push(dir.to_owned());
+            return Ok(());
+        }
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
@@ -45,11 +57,11 @@ fn walk(dir: &Path, files: &mut Vec<(PathBuf, Format)>, top: bool) -> LogResult<
         let Ok(kind) = entry.file_type() else { continue };
         if kind.is_dir() {
             if !skipped_dir(&entry.file_name().to_string_lossy()) {
-                walk(&path, files, false)?;
+                walk(&path, found, false)?;
             }
         } else if let Some(format) = Format::from_name(&path, true) {
             if kind.is_file() || path.is_file() {
-                files.push((path, format));
+                found.files.push((path, format));
             }
         }
     }
@@ -84,11 +96,12 @@ pub fn find_runs(root: &Path) -> LogResult<Vec<Run>> {
     if !meta.is_dir() {
         return Ok(vec![Run::single(root, None)]);
     }
-    let mut files = Vec::new();
-    walk(root, &mut files, true)?;
+    let mut found = Found::default();
+    walk(root, &mut found, true)?;
     let mut tensorboard: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    let mut runs = Vec::new();
-    for (path, format) in files {
+    let mut runs: Vec<Run> =
+        found.unreadable.iter().map(|dir| Run { name: relative(dir, root), files: vec![dir.clone()], format: None }).collect();
+    for (path, format) in found.files {
         match (format, path.parent()) {
             (Format::Events, Some(parent)) => tensorboard.entry(parent.to_owned()).or_default().push(path),
             _ => runs.push(Run { name: relative(&path, root), files: vec![path], format: Some(format) }),

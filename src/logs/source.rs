@@ -39,7 +39,11 @@ pub trait Parser: Send {
 pub fn check_regular(path: &Path) -> LogResult<()> {
     let meta = std::fs::metadata(path).map_err(|e| LogError::io(path, &e))?;
     if meta.is_dir() {
-        return Err(LogError::format(path, "is a directory"));
+        // A folder that cannot be listed (found by a scan) says why; one that can is not a log file.
+        return Err(match std::fs::read_dir(path) {
+            Err(e) => LogError::io(path, &e),
+            Ok(_) => LogError::format(path, "is a directory"),
+        });
     }
     if !meta.is_file() {
         return Err(LogError::format(path, "not a regular file (a pipe, socket or device): save the log to a file and read that"));

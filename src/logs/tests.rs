@@ -408,3 +408,37 @@ fn a_log_of_many_tags_reserves_little_for_each() {
     assert_eq!(log.series.len(), 5000);
     assert!(log.series.iter().all(|s| s.values.capacity() <= 8 && s.steps.capacity() <= 8));
 }
+
+/// Run `f` with this thread's filesystem uid set to `nobody`, so permission bits apply even to root
+/// (the fsuid is per thread, and leaving 0 drops the DAC-override capabilities until it is restored).
+#[cfg(target_os = "linux")]
+fn as_nobody<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: setfsuid only changes this thread's filesystem credentials; it is restored before returning.
+    unsafe { libc::setfsuid(65534) };
+    let out = f();
+    unsafe { libc::setfsuid(0) };
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreadable_subfolder_is_a_run_that_says_why_not_a_silent_gap() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp_dir("locked");
+    for sub in ["good", "locked"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+        std::fs::write(root.join(sub).join("m.csv"), b"step,loss\n0,2\n1,1.5\n").unwrap();
+    }
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    // On this thread only: the pool's threads keep their own credentials.
+    let found = as_nobody(|| {
+        find_runs(&root).map(|runs| runs.iter().map(|r| (r.name.clone(), read_run(r, &opts()))).collect::<Vec<_>>())
+    });
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (names, logs): (Vec<String>, Vec<_>) = found.unwrap().into_iter().unzip();
+    assert_eq!(names, vec!["good/m.csv", "locked"]);
+    assert!(logs[0].is_ok());
+    let denied = matches!(&logs[1], Err(LogError::Io { kind: error::IoKind::PermissionDenied, .. }));
+    assert!(denied, "{:?}", logs[1]);
+    let _ = std::fs::remove_dir_all(&root);
+}
