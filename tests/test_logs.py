@@ -303,6 +303,20 @@ def test_text_logs_default_pattern_and_a_user_regex_agree_with_re(tmp_path):
         lrpulse.read_scalars(custom, pattern=r"(?P<step>\d+)")
 
 
+def test_bad_arguments_name_the_parameter(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("step,loss\n0,2.5\n1,2.25\n")
+    with pytest.raises(lrpulse.errors.DTypeError, match="tags must be a tag name, a list of tag names or None"):
+        lrpulse.read_scalars(path, tags=5)
+    with pytest.raises(lrpulse.errors.DTypeError, match=r"got tags=\['loss', 3\]"):
+        lrpulse.read_scalars(path, tags=("loss", 3))
+    with pytest.raises(ParameterError, match="chunk_points must be a whole number > 0, got chunk_points=-1"):
+        lrpulse.diagnose_file(path, chunk_points=-1)
+    with pytest.raises(ParameterError, match="batch must be a whole number > 0, got batch=0"):
+        list(lrpulse.scan(tmp_path, batch=0))
+    assert lrpulse.read_scalars(path, tags=iter(["loss"]))["loss"][1].tolist() == [2.5, 2.25]
+
+
 def test_garbage_empty_files_missing_paths_and_empty_folders_are_one_line_errors(tmp_path):
     cases = {"garbage.csv": bytes(range(256)) * 4, "empty.jsonl": b"", "events.out.tfevents.x": b"hello world" * 9}
     for name, content in cases.items():

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -41,7 +41,7 @@ import numpy.typing as npt
 from . import _core
 from ._log_feed import Feed, increasing
 from ._log_tags import lr_on_steps, pick_loss_tag, pick_lr_tag, pick_val_tag
-from .errors import InputError, LogWarning, LrpulseError, TagNotFoundError
+from .errors import DTypeError, InputError, LogWarning, LrpulseError, ParameterError, TagNotFoundError
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
@@ -86,7 +86,17 @@ class Scalars(dict[str, Series]):
 def _tag_list(tags: str | Sequence[str] | None) -> list[str] | None:
     if tags is None:
         return None
-    return [tags] if isinstance(tags, str) else [str(t) for t in tags]
+    if isinstance(tags, str):
+        return [tags]
+    names = list(tags) if isinstance(tags, Iterable) else None
+    if names is None or not all(isinstance(t, str) for t in names):
+        raise DTypeError(f"tags must be a tag name, a list of tag names or None, got tags={names or tags!r}")
+    return names
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ParameterError(f"{name} must be a whole number > 0, got {name}={value!r}")
 
 
 def _warn_if_incomplete(path: str, truncated: bool, skipped: int) -> None:
@@ -180,6 +190,7 @@ def diagnose_file(
     >>> lrpulse.diagnose_file(p).label
     'healthy'
     """
+    _positive("chunk_points", chunk_points)
     files, run_format = _core.run_files(os.fspath(path))
     fmt = run_format if format == "auto" and run_format else format
     read: dict[str, Any] = dict(format=fmt, lenient=lenient, step=step, pattern=pattern, chunk_points=chunk_points)
@@ -345,6 +356,7 @@ def scan(
     >>> [(r.name, r.tag, r.values.tolist()) for r in lrpulse.scan(root, diagnose=False)]
     [('a/metrics.csv', 'loss', [2.0, 1.5])]
     """
+    _positive("batch", batch)
     runs = find_runs(folder)
     # Read only the tags needed when they are known; otherwise all, to pick the tags per run.
     extra = [t for t in (val_tag, lr_tag) if t]
