@@ -117,7 +117,8 @@ pub fn detect(path: &Path, given: Option<Format>) -> LogResult<Format> {
         let what = format!("binary data, not a {} log (and not a TensorBoard event file)", format.name());
         return Err(LogError::format(path, what));
     }
-    if format == Format::Text && given.is_none() && head.first() == Some(&b'{') {
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head).trim_ascii_start();
+    if format == Format::Text && given.is_none() && body.first() == Some(&b'{') {
         return Ok(sniff_text(&head)); // a `.txt`/`.log` that is really JSON
     }
     Ok(format)
