@@ -7,6 +7,8 @@
 //! [`split_record`] follows RFC 4180: a cell that starts with `"` runs to its closing quote (`""` is a
 //! quote inside it) and may hold delimiters and line breaks.
 
+use std::collections::{HashMap, HashSet};
+
 /// What a column of the header becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
@@ -135,15 +137,33 @@ pub fn fast_row(
     }
 }
 
-/// A run of decimal digits (at most 18, so no overflow) at the start of `text`, and its length.
+/// An integer at the start of `text` (an optional sign, then digits) and its length; `None` without
+/// digits or when it does not fit an `i64`. Checked, so every step of the `i64` range is exact (a
+/// 19-digit step read as a float lost its last digits).
 #[inline]
 fn int_prefix(text: &[u8]) -> Option<(i64, usize)> {
-    let n = text.iter().take(19).take_while(|b| b.is_ascii_digit()).count();
-    if n == 0 || n > 18 {
+    let (negative, start) = match text.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut magnitude = 0u64;
+    let mut end = start;
+    // Nineteen digits fit a u64 unchecked; only a longer run needs checking.
+    let unchecked_end = text.len().min(start + 19);
+    while end < unchecked_end && text[end].is_ascii_digit() {
+        magnitude = magnitude * 10 + u64::from(text[end] - b'0');
+        end += 1;
+    }
+    while let Some(digit) = text.get(end).filter(|b| b.is_ascii_digit()) {
+        magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+        end += 1;
+    }
+    if end == start {
         return None;
     }
-    let v = text[..n].iter().fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
-    Some((v, n))
+    let value = if negative { 0i64.checked_sub_unsigned(magnitude)? } else { i64::try_from(magnitude).ok()? };
+    Some((value, end))
 }
 
 /// An empty cell or a not-available marker (Keras' CSVLogger writes `NA` for a metric it lacks): no
@@ -156,25 +176,48 @@ pub fn trim(cell: &[u8]) -> &[u8] {
     cell.trim_ascii()
 }
 
-/// A step cell: an integer, or a float with no fractional part (some loggers write `10.0`).
+/// A step cell: an integer, or a float with no fractional part (some loggers write `10.0` or `1e3`).
+/// Integers, with or without a zero fraction, are read exactly; one out of the `i64` range is not a step.
 pub fn parse_step(cell: &[u8]) -> Option<i64> {
-    if let Some(v) = parse_int(cell) {
-        return Some(v);
+    let whole = match cell.iter().position(|&b| b == b'.') {
+        Some(dot) if cell[dot + 1..].iter().all(|&b| b == b'0') => &cell[..dot],
+        _ => cell,
+    };
+    let digits = whole.strip_prefix(b"-").or_else(|| whole.strip_prefix(b"+")).unwrap_or(whole);
+    if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+        return int_prefix(whole).map(|(v, _)| v);
     }
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let f = fast_float2::parse::<f64, _>(cell).ok()?;
-    (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+    (f.fract() == 0.0 && (-TWO_63..TWO_63).contains(&f)).then_some(f as i64)
 }
 
-fn parse_int(cell: &[u8]) -> Option<i64> {
-    let (neg, digits) = match cell.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, cell),
-    };
-    match int_prefix(digits) {
-        Some((v, n)) if n == digits.len() => Some(if neg { -v } else { v }),
-        _ => None,
+/// Header names made unique as pandas does: a repeated `loss` becomes `loss.1`, then `loss.2`, ...,
+/// passing over a name that another column has.
+pub fn unique_names(names: Vec<String>) -> Vec<String> {
+    let header: HashSet<String> = names.iter().cloned().collect();
+    if header.len() == names.len() {
+        return names;
     }
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut unique = Vec::with_capacity(names.len());
+    for name in names {
+        let mut count = counts.get(&name).copied().unwrap_or(0);
+        let mut renamed = name.clone();
+        if count > 0 {
+            loop {
+                renamed = format!("{name}.{count}");
+                count += 1;
+                if !header.contains(&renamed) && !counts.contains_key(&renamed) {
+                    break;
+                }
+            }
+            counts.insert(name, count);
+        }
+        *counts.entry(renamed.clone()).or_insert(0) += 1;
+        unique.push(renamed);
+    }
+    unique
 }
 
 #[cfg(test)]
@@ -221,5 +264,28 @@ mod tests {
         assert_eq!(parse_step(b""), None);
         assert_eq!(parse_step(b"-"), None);
         assert_eq!(parse_step(b"123456789012345678"), Some(123_456_789_012_345_678));
+    }
+
+    #[test]
+    fn steps_are_exact_over_the_whole_i64_range() {
+        // Both were 1000000000000000000: the 19th digit went through a float.
+        assert_eq!(parse_step(b"1000000000000000001"), Some(1_000_000_000_000_000_001));
+        assert_eq!(parse_step(b"1000000000000000002"), Some(1_000_000_000_000_000_002));
+        assert_eq!(parse_step(b"1000000000000000003.00"), Some(1_000_000_000_000_000_003));
+        assert_eq!(parse_step(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_step(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_step(b"+0009223372036854775807"), Some(i64::MAX));
+        for out_of_range in [&b"9223372036854775808"[..], b"-9223372036854775809", b"99999999999999999999", b"1e19", b"-1e19"] {
+            assert_eq!(parse_step(out_of_range), None, "{}", String::from_utf8_lossy(out_of_range));
+        }
+        assert_eq!(parse_step(b"-9.223372036854775808e18"), Some(i64::MIN));
+        let plan = [Cell::Step, Cell::Value(0)];
+        let mut values = Vec::new();
+        let row = |text: &str, values: &mut Vec<(usize, f64)>| fast_row(text.as_bytes(), 0, b',', &plan, values);
+        assert_eq!(row("9223372036854775807,1\n", &mut values), Some((Some(i64::MAX), 22)));
+        assert_eq!(row("1000000000000000001,1\n", &mut values), Some((Some(1_000_000_000_000_000_001), 22)));
+        assert_eq!(row("-9223372036854775808,1\n", &mut values), Some((Some(i64::MIN), 23)));
+        assert_eq!(row("+3,1\n", &mut values), Some((Some(3), 5)));
+        assert_eq!(row("9223372036854775808,1\n", &mut values), None, "out of range: left to the careful path");
     }
 }

@@ -173,9 +173,13 @@ proptest! {
         chunk in prop_oneof![Just(None), (1usize..200).prop_map(Some)],
     ) {
         let mut rows: Vec<_> = rows.into_iter().map(|(s, mut c, p)| { c.truncate(columns); (s, c, p) }).collect();
-        // Text in the first data row marks a text column, left out: keep that row numeric.
-        if let Some((_, first, _)) = rows.first_mut() {
-            first.iter_mut().filter(|c| matches!(c, CellText::Garbage(_))).for_each(|c| *c = CellText::Number(1.0, 0));
+        // A column holding text but no number is a text column, left out: give each column a number.
+        for c in 0..columns {
+            if !rows.iter().any(|(_, cells, _)| matches!(cells[c], CellText::Number(..))) {
+                if let Some((_, first, _)) = rows.first_mut() {
+                    first[c] = CellText::Number(1.0, 0);
+                }
+            }
         }
         let options = Options { lenient, chunk_bytes: chunk, ..Options::default() };
         let plain = read_as("t.csv", &write_table(&rows, columns, false, crlf), &options);

@@ -21,6 +21,8 @@
 pub mod collect;
 pub mod csv;
 mod csv_cells;
+#[cfg(test)]
+mod csv_tests;
 pub mod detect;
 pub mod error;
 pub mod json;
@@ -154,11 +156,13 @@ impl LogReader {
 
 /// The delimiter of a `.csv` (a comma, unless its header uses only semicolons or tabs).
 fn csv_delimiter(path: &Path) -> LogResult<u8> {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| LogError::io(path, &e))?;
-    let mut header = Vec::new();
-    BufReader::new(file).take(64 << 10).read_until(b'\n', &mut header).map_err(|e| LogError::io(path, &e))?;
-    Ok(csv::sniff_delimiter(&header))
+    let mut head = Vec::new();
+    file.take(64 << 10).read_to_end(&mut head).map_err(|e| LogError::io(path, &e))?;
+    // The header is the first line that is not blank, as `Csv::start` takes it.
+    let header = lines::numbered_lines(&head, 1).map(|(_, l)| l).find(|l| !l.trim_ascii().is_empty());
+    Ok(csv::sniff_delimiter(header.unwrap_or(b"")))
 }
 
 /// The run at `path`: the file itself, or the one run a folder holds (a TensorBoard run directory).

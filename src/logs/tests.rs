@@ -228,6 +228,9 @@ fn formats_are_detected_from_content_and_garbage_is_refused() {
     assert!(matches!(detect(b""), Err(LogError::Format { what, .. }) if what.contains("empty")));
     assert!(matches!(detect(b"\x00\x01\x02garbage\xff"), Err(LogError::Format { what, .. }) if what.contains("binary")));
     assert!(matches!(read_as("metrics.csv", b"a,b\n\x00\x00", &opts()), Err(LogError::Format { .. })));
+    // The delimiter is sniffed from the header, the first line that is not blank.
+    let semicolons = read_as("m.csv", b"\n\nstep;loss\n1;2.5\n", &opts()).unwrap();
+    assert_eq!(series(&semicolons, "loss"), (&[1][..], &[2.5][..]));
     // A `.log` holding JSON lines (with a byte order mark, or indented) is read as JSON lines.
     let json_log = read_as("train.log", b"\xef\xbb\xbf  {\"step\": 3, \"loss\": 2.5}\n", &opts()).unwrap();
     assert_eq!((json_log.format, series(&json_log, "loss").0), (Format::Jsonl, &[3][..]));
