@@ -152,3 +152,16 @@ fn restarts_survive_rounding_at_cycle_boundaries() {
     let v = finite_value(&s, 25779.0).unwrap();
     assert!((v - 1.0).abs() < 1e-9, "{v}");
 }
+
+#[test]
+fn step_decay_with_a_tiny_step_size_decays_to_zero_not_below() {
+    // gamma^(t / 1e-24) with gamma near the float64 minimum: found by the spec proptest, gave -1e23.
+    let s = Schedule::from_json(r#"{"kind":"step_decay","lr":2.2e291,"step_size":1.03e-24,"gamma":1.8e-308}"#).unwrap();
+    let steps: Vec<f64> = (0..20_000).map(|i| (i * 7919 % 2_000_003) as f64).collect();
+    let mut out = vec![f64::NAN; steps.len()];
+    eval_into(&s, ArrayView1::from(&steps[..]), &mut out).unwrap();
+    for (t, v) in steps.iter().zip(&out) {
+        let want = if *t == 0.0 { 2.2e291 } else { 0.0 };
+        assert_eq!((*v, s.value(*t)), (want, want), "step {t}");
+    }
+}

@@ -37,7 +37,10 @@ const EXP_POLY: [f64; 11] = [
 /// `e^(yh + yl)` as `(hi, lo, k)` with the value `(hi + lo) * 2^k`, `hi` in `[0.7, 1.42]`.
 #[inline(always)]
 fn exp_parts(yh: f64, yl: f64) -> (f64, f64, i64) {
-    // `clamp` keeps NaN a NaN.
+    // Past the limit the low part goes too: `c ln x` for a huge `c` carries a low part that is itself
+    // huge (1e10 beside 7e26), and added to the clamped high part it made pow(1.8e-308, 1e24) negative.
+    // A select, not a branch; `clamp` keeps NaN a NaN.
+    let yl = if yh.abs() <= Y_LIMIT { yl } else { 0.0 };
     let yh = yh.clamp(-Y_LIMIT, Y_LIMIT);
     let shifted = yh.mul_add(INV_LN2, ROUND_MAGIC);
     let k = shifted - ROUND_MAGIC;
