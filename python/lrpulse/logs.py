@@ -6,9 +6,14 @@ Formats (detected from the name, else the content; or pass ``format=``):
   stored as ``simple_value`` or as one-element float tensors;
 - ``csv`` / ``tsv``: a header row, e.g. Lightning's ``metrics.csv`` (sparse rows) or Keras'
   ``CSVLogger``; the step column is ``step=`` or the first of ``step``, ``global_step``,
-  ``iteration``, ``iter``, ``trainer/global_step``, wandb's ``_step``, ``epoch`` (else the row index);
+  ``iteration``, ``iter``, ``trainer/global_step``, wandb's ``_step``, ``epoch`` (else the row index,
+  blank lines not counted); a column is text (left out) only when none of its cells in the first MiB
+  holds a number, so a stray text cell in a numeric column is an error naming its line; repeated
+  header names become ``name.1``, ``name.2`` (as pandas names them);
 - ``jsonl``: one JSON object per line, any keys (nested objects become ``outer/inner``; Python's
-  ``NaN``/``Infinity`` accepted), the step key chosen as for CSV (else the line number);
+  ``NaN``/``Infinity`` accepted; a repeated key keeps its last value), the step key chosen as for
+  CSV from the first records: a record without it, or whose step is not an integer, is an error
+  naming its line (only a file without any step key is stepped by line number);
   ``trainer_state``: Hugging Face's ``trainer_state.json``;
 - ``text``: lines like ``step 100 ... loss 2.31``, ``step=100 loss=2.31``, ``[100] loss: 2.31``, or
   your own regex with named groups ``step``, ``value`` and optionally ``tag``.
