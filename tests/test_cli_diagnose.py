@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -513,6 +514,16 @@ def test_diagnose_as_a_real_process(sweep):
     assert run.stderr == ""  # no progress bar: stderr is not a terminal
     assert run.returncode == 1
     assert len(run.stdout.splitlines()) == len(written) + 2
+
+
+def test_a_file_name_that_is_not_utf8_prints_under_a_strict_locale(tmp_path):
+    path = tmp_path / os.fsdecode(b"bad\xffname.csv")
+    write_csv(path, healthy_curve())
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    run = subprocess.run([sys.executable, "-m", "lrpulse", "diagnose", str(path)], capture_output=True,
+                         timeout=120, env=env)
+    assert (run.returncode, run.stderr) == (0, b"")
+    assert b"healthy" in run.stdout and os.fsencode(path) in run.stdout, run.stdout
 
 
 def test_diagnose_error_as_a_real_process(tmp_path):

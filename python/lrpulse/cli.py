@@ -12,6 +12,7 @@ usage: lrpulse lint ...
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -51,6 +52,11 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lrpulse`` command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    # A file name that is not UTF-8 (kept by Python as surrogate escapes) must print, not raise, under a
+    # strict locale encoding: write the name's own bytes, as ls does, so it can be pasted or piped back.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
