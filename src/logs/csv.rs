@@ -227,12 +227,7 @@ impl LineFormat for Csv {
         Some(self.parse_quoted(text, at, eof, out, skipped))
     }
 
-    /// A piece read on its own, its rows numbered from 0.
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64> {
-        Ok(self.parse_piece_at(text, Pos { line: first_line, record: 0 }, out, skipped)?.line)
-    }
-
-    fn parse_piece_at(&self, text: &[u8], at: Pos, out: &mut Collector, skipped: &mut u64) -> LogResult<Pos> {
+    fn parse_piece(&self, text: &[u8], at: Pos, out: &mut Collector, skipped: &mut u64) -> LogResult<Pos> {
         let plan = self.plan(out);
         let mut values = Vec::with_capacity(plan.len());
         let mut cells = Vec::with_capacity(plan.len());

@@ -80,7 +80,7 @@ impl<'a> Scanner<'a> {
         self.pos >= self.s.len()
     }
 
-    fn expect(&mut self, b: u8, what: &'static str) -> JsonResult<()> {
+    fn expect_byte(&mut self, b: u8, what: &'static str) -> JsonResult<()> {
         self.skip_ws();
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -92,7 +92,7 @@ impl<'a> Scanner<'a> {
 
     /// A string, unescaped only when it holds escapes.
     pub fn string(&mut self) -> JsonResult<Cow<'a, str>> {
-        self.expect(b'"', "expected a string")?;
+        self.expect_byte(b'"', "expected a string")?;
         let start = self.pos;
         let mut escaped = false;
         loop {
@@ -160,7 +160,7 @@ impl<'a> Scanner<'a> {
         if depth >= MAX_DEPTH {
             return self.err("nested too deeply");
         }
-        self.expect(b'{', "expected an object")?;
+        self.expect_byte(b'{', "expected an object")?;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -169,7 +169,7 @@ impl<'a> Scanner<'a> {
         loop {
             self.skip_ws();
             let key = self.string()?;
-            self.expect(b':', "expected ':' after a key")?;
+            self.expect_byte(b':', "expected ':' after a key")?;
             self.skip_ws();
             match out.as_deref_mut() {
                 Some(leaves) => self.member(key, prefix, depth, leaves)?,
@@ -272,7 +272,7 @@ impl<'a> Scanner<'a> {
     /// Move the cursor to the value of `key` in the object at the cursor, skipping other members.
     /// Returns false (cursor after the object) when the key is absent.
     pub fn find_key(&mut self, key: &str) -> JsonResult<bool> {
-        self.expect(b'{', "expected an object")?;
+        self.expect_byte(b'{', "expected an object")?;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -281,7 +281,7 @@ impl<'a> Scanner<'a> {
         loop {
             self.skip_ws();
             let k = self.string()?;
-            self.expect(b':', "expected ':' after a key")?;
+            self.expect_byte(b':', "expected ':' after a key")?;
             if k == key {
                 self.skip_ws();
                 return Ok(true);
@@ -295,7 +295,7 @@ impl<'a> Scanner<'a> {
 
     /// Step into the array at the cursor; then call [`Scanner::next_element`] before each element.
     pub fn open_array(&mut self) -> JsonResult<()> {
-        self.expect(b'[', "expected an array")
+        self.expect_byte(b'[', "expected an array")
     }
 
     /// Whether another element follows (consuming the separating comma or the closing bracket).

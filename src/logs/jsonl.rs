@@ -29,7 +29,7 @@ use super::collect::Collector;
 use super::csv::{parse_step, STEP_NAMES};
 use super::error::{LogError, LogResult};
 use super::json::{number_value, replaced, JsonError, JsonResult, Kind, Leaf, Scanner};
-use super::lines::{numbered_lines, LineFormat};
+use super::lines::{numbered_lines, LineFormat, Pos};
 use super::source::Parser;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -251,11 +251,11 @@ impl LineFormat for JsonLines {
         matches!(self.step, StepKey::Index { .. })
     }
 
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64> {
+    fn parse_piece(&self, text: &[u8], at: Pos, out: &mut Collector, skipped: &mut u64) -> LogResult<Pos> {
         let mut lines = 0;
         let mut leaves = Vec::new();
         let mut values = Vec::new();
-        for (line, record) in numbered_lines(text, first_line) {
+        for (line, record) in numbered_lines(text, at.line) {
             lines += 1;
             if record.trim_ascii().is_empty() {
                 continue;
@@ -272,7 +272,7 @@ impl LineFormat for JsonLines {
                 *skipped += 1;
             }
         }
-        Ok(lines)
+        Ok(Pos { line: lines, record: lines })
     }
 }
 

@@ -39,24 +39,17 @@ pub trait LineFormat: Send + Sync {
         Ok(Some((0, 0)))
     }
 
-    /// Parse whole lines; `first_line` is the 1-based number of the first. Adds lenient skips to
-    /// `skipped`; returns the number of lines.
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64>;
-
-    /// [`Self::parse_piece`] for a piece starting at `at`, returning the lines and records it spans.
-    /// The default is for formats where every line counts as a record. Pieces are placed by counting
+    /// Parse whole lines starting at `at` (`at.line` is the 1-based number of the first). Adds lenient
+    /// skips to `skipped`; returns the lines and records the piece spans. Pieces are placed by counting
     /// lines ahead, taking every line for a record; a format whose pieces may hold fewer records than
     /// lines (blank CSV lines) must make every step a record index, so that the driver can move the
     /// steps of the pieces after one back by the difference.
-    fn parse_piece_at(&self, text: &[u8], at: Pos, out: &mut Collector, skipped: &mut u64) -> LogResult<Pos> {
-        let lines = self.parse_piece(text, at.line, out, skipped)?;
-        Ok(Pos { line: lines, record: lines })
-    }
+    fn parse_piece(&self, text: &[u8], at: Pos, out: &mut Collector, skipped: &mut u64) -> LogResult<Pos>;
 
     /// For formats whose records may span lines (quoted CSV cells): parse the whole records at the
     /// start of `text` on this thread, returning the bytes and the lines and records they span. `None`,
     /// the default, means records are lines here, and `text` is cut into pieces for
-    /// [`Self::parse_piece_at`].
+    /// [`Self::parse_piece`].
     fn parse_records(
         &self,
         _text: &[u8],
@@ -120,7 +113,7 @@ impl<F: LineFormat> Lines<F> {
         }
         let threads = parallel::threads();
         if text.len() < PARALLEL_MIN || threads < 2 {
-            let span = self.format.parse_piece_at(text, self.next, out, &mut self.skipped)?;
+            let span = self.format.parse_piece(text, self.next, out, &mut self.skipped)?;
             self.next = self.next.plus(span);
             return Ok(text.len());
         }
@@ -142,7 +135,7 @@ impl<F: LineFormat> Lines<F> {
         let first = |i: usize| firsts.as_ref().map_or(Pos { line: 1, record: 0 }, |f| f[i]);
         let parse = |i: usize, local: &mut Collector| {
             let mut skipped = 0;
-            (format.parse_piece_at(pieces[i], first(i), local, &mut skipped), skipped)
+            (format.parse_piece(pieces[i], first(i), local, &mut skipped), skipped)
         };
         let (head, tail): (PieceResult, Vec<PieceResult>) = parallel::install(|| {
             rayon::join(
@@ -177,7 +170,7 @@ impl<F: LineFormat> Lines<F> {
         let mut skipped = 0;
         let parsed = match self.format.parse_records(text, self.next, true, &mut local, &mut skipped) {
             Some(done) => done.map(|(_, span)| span),
-            None => self.format.parse_piece_at(text, self.next, &mut local, &mut skipped),
+            None => self.format.parse_piece(text, self.next, &mut local, &mut skipped),
         };
         match parsed {
             Ok(span) if skipped == 0 => {

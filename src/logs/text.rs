@@ -11,7 +11,7 @@
 use super::collect::{tag_name, Collector};
 use super::error::{LogError, LogResult};
 use super::json::number_value;
-use super::lines::{numbered_lines, LineFormat};
+use super::lines::{numbered_lines, LineFormat, Pos};
 use regex::bytes::Regex;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -76,9 +76,9 @@ impl LineFormat for Text {
         matches!(*self.pattern, Pattern::User { has_step: false, .. })
     }
 
-    fn parse_piece(&self, text: &[u8], first_line: u64, out: &mut Collector, skipped: &mut u64) -> LogResult<u64> {
+    fn parse_piece(&self, text: &[u8], at: Pos, out: &mut Collector, skipped: &mut u64) -> LogResult<Pos> {
         let mut lines = 0;
-        for (line_no, line) in numbered_lines(text, first_line) {
+        for (line_no, line) in numbered_lines(text, at.line) {
             lines += 1;
             match &*self.pattern {
                 Pattern::Default { step, pair } => {
@@ -125,7 +125,7 @@ impl LineFormat for Text {
                 }
             }
         }
-        Ok(lines)
+        Ok(Pos { line: lines, record: lines })
     }
 }
 
