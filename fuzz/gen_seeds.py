@@ -3,37 +3,21 @@
 
 Each seed starts with the harness's control bytes (see src/lib.rs): byte 0 the small chunk size
 (1 + byte), and for `auto` byte 1 the file name; for `text_regex` the regex line comes first.
-Event files are framed here independently of the reader (TFRecord + hand-encoded protobuf).
+Event records are framed by the demo's writer; their protobuf payloads are hand-encoded here.
 """
+import importlib.util
 import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# --- CRC32C (Castagnoli), as TFRecord uses it -------------------------------------------------
-_TABLE = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    _TABLE.append(c)
-
-
-def crc32c(data: bytes) -> int:
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def masked_crc(data: bytes) -> int:
-    c = crc32c(data)
-    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def record(payload: bytes) -> bytes:
-    n = struct.pack("<Q", len(payload))
-    return n + struct.pack("<I", masked_crc(n)) + payload + struct.pack("<I", masked_crc(payload))
+# --- TFRecord framing: the demo's event-file writer (checked against TensorBoard's reader in the
+# tests), loaded from the source tree by path so no built lrpulse is needed ------------------------
+_spec = importlib.util.spec_from_file_location(
+    "_demo_tfevents", os.path.join(HERE, "..", "python", "lrpulse", "_demo_tfevents.py"))
+_tfevents = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tfevents)
+record = _tfevents._record
 
 
 # --- protobuf -----------------------------------------------------------------------------------
